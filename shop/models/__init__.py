@@ -1,0 +1,48 @@
+"""The shared domain: catalog, customers and markets."""
+
+from shop.models.catalog import (
+    Attribute,
+    AttributeValue,
+    Product,
+    ProductImage,
+    TaxClass,
+    Variant,
+    VariantPrice,
+)
+from shop.models.customers import ConsentSource, Customer
+from shop.models.markets import (
+    DutyMode,
+    Market,
+    MarketCountry,
+    PaymentMethod,
+    PaymentMethodCode,
+    PriceRounding,
+    ShippingMethod,
+    ShippingZone,
+    TaxRate,
+    TrustBadge,
+    TrustBadgeKind,
+)
+
+__all__ = [
+    "Attribute",
+    "AttributeValue",
+    "ConsentSource",
+    "Customer",
+    "DutyMode",
+    "Market",
+    "MarketCountry",
+    "PaymentMethod",
+    "PaymentMethodCode",
+    "PriceRounding",
+    "Product",
+    "ProductImage",
+    "ShippingMethod",
+    "ShippingZone",
+    "TaxClass",
+    "TaxRate",
+    "TrustBadge",
+    "TrustBadgeKind",
+    "Variant",
+    "VariantPrice",
+]

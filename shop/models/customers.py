@@ -1,0 +1,90 @@
+"""Customers: registered (linked to a Django user) or guests (a contact given without an account)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+
+
+class ConsentSource(models.TextChoices):
+    CHECKOUT = "checkout", _("Checkout")
+    ACCOUNT = "account", _("Account")
+    ADMIN = "admin", _("Admin")
+    IMPORT = "import", _("Import")
+
+
+class Customer(models.Model):
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="customer",
+        verbose_name=_("user account"),
+    )
+    email = models.EmailField(_("e-mail"), max_length=254)
+    first_name = models.CharField(_("first name"), max_length=100, blank=True)
+    last_name = models.CharField(_("last name"), max_length=100, blank=True)
+    phone = models.CharField(
+        _("phone"), max_length=20, blank=True, db_index=True, help_text=_("E.164, e.g. +4930123456")
+    )
+    language = models.CharField(
+        _("preferred language"), max_length=10, choices=settings.LANGUAGES, default="en"
+    )
+    country = CountryField(_("country"), blank=True)
+    marketing_consent = models.BooleanField(_("marketing consent"), default=False)
+    consent_at = models.DateTimeField(_("consent given at"), null=True, blank=True)
+    consent_source = models.CharField(
+        _("consent source"), max_length=16, choices=ConsentSource.choices, blank=True
+    )
+    unsubscribed_at = models.DateTimeField(_("unsubscribed at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="unique_customer_email_ci"),
+        ]
+        indexes = [
+            models.Index(Lower("email"), name="customer_email_lower_idx"),
+            models.Index(fields=["last_name", "first_name"], name="customer_name_idx"),
+        ]
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+
+    def __str__(self) -> str:
+        return self.full_name or self.email
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(part for part in (self.first_name, self.last_name) if part)
+
+    @property
+    def is_registered(self) -> bool:
+        return self.user_id is not None
+
+    @property
+    def can_receive_marketing(self) -> bool:
+        return self.marketing_consent and self.unsubscribed_at is None
+
+    def clean(self) -> None:
+        from shop.phones import normalize_phone
+
+        self.email = (self.email or "").strip()
+        if self.phone:
+            try:
+                self.phone = normalize_phone(self.phone, self.country.code if self.country else None)
+            except ValidationError as error:
+                raise ValidationError({"phone": error.messages}) from None
+        if self.email:
+            clash = Customer.objects.filter(email__iexact=self.email).exclude(pk=self.pk)
+            if clash.exists():
+                raise ValidationError({"email": _("A customer with this e-mail already exists.")})
+
+    def save(self, *args, **kwargs) -> None:
+        self.email = self.email.strip()
+        super().save(*args, **kwargs)

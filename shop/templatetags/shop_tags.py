@@ -1,0 +1,27 @@
+"""Template tags for money and the locale switcher."""
+
+from __future__ import annotations
+
+from django import template
+from django.urls import translate_url
+from django.utils.translation import get_language
+
+from shop.money import format_money
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def money(context, amount) -> str:
+    """Format a ``Money`` for the page's language and the shopper's country."""
+    if amount is None:
+        return ""
+    shop = context.get("shop")
+    return format_money(amount, get_language(), shop.country if shop else None)
+
+
+@register.simple_tag(takes_context=True)
+def url_in_language(context, language: str) -> str:
+    """The current page in another language."""
+    request = context["request"]
+    return translate_url(request.get_full_path(), language)

@@ -1,0 +1,28 @@
+from django.conf import settings
+from django.conf.urls.i18n import i18n_patterns
+from django.contrib import admin
+from django.urls import include, path
+from django.views.static import serve
+
+from shop import views
+
+storefront = (
+    [
+        path("", views.home, name="home"),
+        path("p/<slug:slug>/", views.product_detail, name="product"),
+    ],
+    "shop",
+)
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("django-rq/", include("django_rq.urls")),
+]
+urlpatterns += i18n_patterns(path("", include(storefront)))
+
+if settings.DEBUG or settings.SERVE_MEDIA:
+    urlpatterns.insert(
+        0, path(f"{settings.MEDIA_URL.strip('/')}/<path:path>", serve,
+                {"document_root": settings.MEDIA_ROOT}),
+    )  # fmt: skip
