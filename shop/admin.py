@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
-from modeltranslation.admin import TranslationAdmin, TranslationStackedInline, TranslationTabularInline
+from modeltranslation.admin import (
+    TranslationAdmin,
+    TranslationStackedInline,
+    TranslationTabularInline,
+)
 
 from shop.models import (
     Attribute,
@@ -94,7 +98,9 @@ class CustomerAdmin(admin.ModelAdmin):
         digits = "".join(ch for ch in search_term if ch.isdigit() or ch == "+")
         if len(digits) >= 6:
             try:
-                phone = normalize_phone(search_term, getattr(request, "shop", None) and request.shop.country)
+                phone = normalize_phone(
+                    search_term, getattr(request, "shop", None) and request.shop.country
+                )
             except Exception:  # not a phone number: the plain search stands
                 phone = ""
             if phone:

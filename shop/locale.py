@@ -50,9 +50,12 @@ def country_candidates(request: HttpRequest) -> list[tuple[str, str]]:
         ("cookie", request.COOKIES.get(settings.SHOP_COUNTRY_COOKIE)),
     ]
     candidates += [
-        ("header", request.META.get(header_name(header))) for header in settings.SHOP_COUNTRY_HEADERS
+        ("header", request.META.get(header_name(header)))
+        for header in settings.SHOP_COUNTRY_HEADERS
     ]
-    for language, _quality in parse_accept_lang_header(request.META.get("HTTP_ACCEPT_LANGUAGE", "")):
+    for language, _quality in parse_accept_lang_header(
+        request.META.get("HTTP_ACCEPT_LANGUAGE", "")
+    ):
         parts = language.replace("_", "-").split("-")
         candidates.append(("accept-language", parts[-1] if len(parts) > 1 else None))
     candidates.append(("default", settings.SHOP_DEFAULT_COUNTRY))

@@ -105,6 +105,7 @@ def babel_locale(language: str, country: str | None = None) -> Locale:
 
 def format_money(money: Money, language: str, country: str | None = None) -> str:
     """Format as the shopper's locale writes it: ``R$ 1.234,56``, ``1.234,56 €``, ``￥1,235``."""
+    money = round_to_minor_unit(money)  # Babel would round half to even; charge and show alike
     return format_currency(
         money.amount,
         str(money.currency),

@@ -35,7 +35,7 @@ def exchange_rates() -> tuple[str, dict[str, Decimal]]:
 
 
 def tax_rates(market: Market | None, country: str, region: str = "") -> dict[str, Decimal]:
-    """tax class -> rate (%) for a country, a region's rate winning over the country's. One query."""
+    """tax class -> rate (%) in a country; a region's rate wins over the country's. One query."""
     if market is None:
         return {}
     found: dict[str, Decimal] = {}

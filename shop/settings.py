@@ -44,9 +44,13 @@ def _secret_key() -> str:
             "(only DEBUG=1 generates a local one)."
         )
     key_file = Path(os.environ.get("SECRET_KEY_FILE", BASE_DIR / ".secret_key"))
-    if not key_file.exists():
-        key_file.write_text(secrets.token_urlsafe(50))
-        key_file.chmod(0o600)
+    try:  # created readable by its owner only, and only once even if two processes race
+        descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_urlsafe(50))
     return key_file.read_text().strip()
 
 
@@ -103,6 +107,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "shop.context_processors.shop_locale",
+                "cart.context_processors.cart_summary",
             ],
         },
     },
@@ -173,6 +178,13 @@ BASE_CURRENCY = os.environ.get("BASE_CURRENCY", "EUR")
 SHOP_DEFAULT_COUNTRY = os.environ.get("SHOP_DEFAULT_COUNTRY", "DE")
 SHOP_NAME = os.environ.get("SHOP_NAME", "Demo Shop")
 SHOP_COUNTRY_COOKIE = "shop_country"
+# Orders placed after this hour (shop time zone) leave on the next business day.
+SHOP_DISPATCH_CUTOFF_HOUR = int(os.environ.get("SHOP_DISPATCH_CUTOFF_HOUR", "14"))
+# Cart rules: the most of one variant a line may hold, and from how few units "only N left" shows.
+CART_MAX_LINE_QUANTITY = int(os.environ.get("CART_MAX_LINE_QUANTITY", "99"))
+CART_LOW_STOCK = int(os.environ.get("CART_LOW_STOCK", "5"))
+CART_SESSION_KEY = "cart_token"
+CART_TOKEN_HEADER = "X-Cart-Token"
 # Request headers a CDN sets with the visitor's country, tried in order.
 SHOP_COUNTRY_HEADERS = env_list("SHOP_COUNTRY_HEADERS", "CF-IPCountry,CloudFront-Viewer-Country")
 
@@ -203,16 +215,22 @@ STORAGES = {
 }
 
 # --- E-mail ---------------------------------------------------------------------------------
-EMAIL_BACKEND = os.environ.get(
-    "EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend"
-)
-EMAIL_FILE_PATH = VAR_DIR / "mail"
-EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
-EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
-EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
-EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
-EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
-EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL")
+# Django 6.1 mailers. The environment variables keep their familiar EMAIL_* names.
+_email_backend = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
+_email_options: dict = {}
+if _email_backend.endswith("smtp.EmailBackend"):
+    _email_options = {
+        "host": os.environ.get("EMAIL_HOST", "localhost"),
+        "port": int(os.environ.get("EMAIL_PORT", "25")),
+        "username": os.environ.get("EMAIL_HOST_USER", ""),
+        "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
+        "use_tls": env_bool("EMAIL_USE_TLS"),
+        "use_ssl": env_bool("EMAIL_USE_SSL"),
+        "timeout": int(os.environ.get("EMAIL_TIMEOUT", "30")),
+    }
+elif _email_backend.endswith("filebased.EmailBackend"):
+    _email_options = {"file_path": str(VAR_DIR / "mail")}
+MAILERS = {"default": {"BACKEND": _email_backend, "OPTIONS": _email_options}}
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "shop@localhost")
 
 # --- API ------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@ from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
 from django.views.static import serve
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from shop import views
 
@@ -18,8 +19,14 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("django-rq/", include("django_rq.urls")),
+    path("api/v1/", include("cart.api_urls")),
+    path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
-urlpatterns += i18n_patterns(path("", include(storefront)))
+urlpatterns += i18n_patterns(
+    path("cart/", include("cart.urls")),
+    path("", include(storefront)),
+)
 
 if settings.DEBUG or settings.SERVE_MEDIA:
     urlpatterns.insert(

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from shop.money import MissingRateError
 from shop.prices import UnitPrice, variant_unit_price
 from shop.selectors import price_context, storefront_products
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -22,8 +26,13 @@ def _offers(product, context) -> list[VariantOffer]:
     offers = []
     for variant in product.variants.all():
         variant.product = product  # already loaded: avoid a query per variant
+        try:
+            price = variant_unit_price(variant, context)
+        except MissingRateError:  # no rate for the currency yet: not for sale there, no error
+            logger.warning("No exchange rate for %s: %s not offered", context.currency, variant)
+            continue
         attributes = sorted(variant.attribute_values.all(), key=lambda v: v.attribute.position)
-        offers.append(VariantOffer(variant, variant_unit_price(variant, context), attributes))
+        offers.append(VariantOffer(variant, price, attributes))
     return offers
 
 

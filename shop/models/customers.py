@@ -1,4 +1,4 @@
-"""Customers: registered (linked to a Django user) or guests (a contact given without an account)."""
+"""Customers: registered (linked to a Django user) or guests (contact given without an account)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
+
+from shop.phones import normalize_phone
 
 
 class ConsentSource(models.TextChoices):
@@ -59,6 +61,10 @@ class Customer(models.Model):
     def __str__(self) -> str:
         return self.full_name or self.email
 
+    def save(self, *args, **kwargs) -> None:
+        self.email = self.email.strip()
+        super().save(*args, **kwargs)
+
     @property
     def full_name(self) -> str:
         return " ".join(part for part in (self.first_name, self.last_name) if part)
@@ -71,20 +77,19 @@ class Customer(models.Model):
     def can_receive_marketing(self) -> bool:
         return self.marketing_consent and self.unsubscribed_at is None
 
-    def clean(self) -> None:
-        from shop.phones import normalize_phone
+    def clean_fields(self, exclude=None) -> None:
+        self.email = (self.email or "").strip()  # before the e-mail validator sees it
+        super().clean_fields(exclude=exclude)
 
-        self.email = (self.email or "").strip()
+    def clean(self) -> None:
         if self.phone:
             try:
-                self.phone = normalize_phone(self.phone, self.country.code if self.country else None)
+                self.phone = normalize_phone(
+                    self.phone, self.country.code if self.country else None
+                )
             except ValidationError as error:
                 raise ValidationError({"phone": error.messages}) from None
         if self.email:
             clash = Customer.objects.filter(email__iexact=self.email).exclude(pk=self.pk)
             if clash.exists():
                 raise ValidationError({"email": _("A customer with this e-mail already exists.")})
-
-    def save(self, *args, **kwargs) -> None:
-        self.email = self.email.strip()
-        super().save(*args, **kwargs)

@@ -95,7 +95,20 @@ class Market(models.Model):
         self.currency = (self.currency or "").upper()
         if not is_known_currency(self.currency):
             raise ValidationError(
-                {"currency": _("“%(code)s” is not a known ISO 4217 currency.") % {"code": self.currency}}
+                {
+                    "currency": _("“%(code)s” is not a known ISO 4217 currency.")
+                    % {"code": self.currency}
+                }
+            )
+        if self.currency not in settings.CURRENCIES:
+            raise ValidationError(
+                {
+                    "currency": _(
+                        "The shop has no exchange rates for %(code)s. Add it to the CURRENCIES "
+                        "setting and update the rates first."
+                    )
+                    % {"code": self.currency}
+                }
             )
 
     def amount_in_market(self, amount: Decimal) -> Money:
@@ -143,13 +156,18 @@ class TaxRate(models.Model):
     )
     country = CountryField(_("country"))
     region = models.CharField(
-        _("region"), max_length=10, blank=True, help_text=_("State or province code; blank for all.")
+        _("region"),
+        max_length=10,
+        blank=True,
+        help_text=_("State or province code; blank for all."),
     )
     tax_class = models.CharField(
         _("tax class"), max_length=16, choices=TaxClass.choices, default=TaxClass.STANDARD
     )
     rate = models.DecimalField(_("rate (%)"), max_digits=6, decimal_places=3, validators=PERCENT)
-    name = models.CharField(_("name"), max_length=40, blank=True, help_text=_("e.g. VAT, GST, HST."))
+    name = models.CharField(
+        _("name"), max_length=40, blank=True, help_text=_("e.g. VAT, GST, HST.")
+    )
 
     class Meta:
         ordering = ["country", "region", "tax_class"]
@@ -166,14 +184,7 @@ class TaxRate(models.Model):
         return f"{where} {self.tax_class} {self.rate}%"
 
     def clean(self) -> None:
-        self.region = self.region.upper().strip()
-        if self.market_id and self.country and not MarketCountry.objects.filter(
-            market_id=self.market_id, country=self.country
-        ).exists():
-            raise ValidationError(
-                {"country": _("Add %(country)s to this market's countries first.")
-                 % {"country": self.country.name}}
-            )  # fmt: skip
+        self.region = (self.region or "").upper().strip()
 
 
 class ShippingZone(models.Model):

@@ -1,0 +1,44 @@
+# The two commands of the README: `make demo` serves the demo shop, `make test` runs the suite.
+# Both build the virtualenv in .venv from pyproject.toml first (Python 3.12+ needed).
+
+PYTHON ?= $(shell for p in python3 python3.13 python3.12 python; do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null \
+	&& { echo $$p; break; }; done)
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+export DEBUG ?= 1
+
+.PHONY: demo test install messages bench lint clean
+
+$(BIN)/python:
+	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed (none found on PATH)."; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+messages: install
+	$(BIN)/python manage.py compile_translations
+
+demo: messages
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py load_demo
+	$(BIN)/python manage.py ensure_admin
+	$(BIN)/python manage.py run_demo --port $(PORT)
+
+test: messages
+	DEBUG= $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: messages
+	DEBUG= $(BIN)/python tests/bench/run.py
+
+lint: install
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) var db.sqlite3 media staticfiles .secret_key

@@ -1,0 +1,370 @@
+"""Writes to carts. Views, the API and signal handlers call these; nothing else writes a cart.
+
+Every write runs in a transaction holding the cart's row lock (``select_for_update``), so two
+requests changing the same cart at once are serialised and neither update is lost; every write
+also moves the cart's last activity, which is what abandonment detection looks at. Bad input
+raises :class:`CartError` (a ``ValidationError`` with a translated message) and changes nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cart.models import Cart, CartLine, CartStatus, Voucher
+from shop.locale import ShopLocale
+from shop.models import ConsentSource, Customer, Variant
+from shop.phones import normalize_phone
+from shop.prices import variant_unit_price
+from shop.selectors import price_context
+
+
+class CartError(ValidationError):
+    """A refused cart change: ``field`` names the input at fault (``sku``, ``quantity``...)."""
+
+    def __init__(self, message: str, *, field: str, code: str) -> None:
+        super().__init__(message, code=code)
+        self.field = field
+
+
+class UnknownVariant(CartError):
+    def __init__(self, sku: str) -> None:
+        super().__init__(
+            _("We could not find the product “%(sku)s”.") % {"sku": sku},
+            field="sku",
+            code="unknown_sku",
+        )
+
+
+@dataclass(frozen=True)
+class Activity:
+    """Where a cart write comes from: the shopper's locale and device class."""
+
+    locale: ShopLocale
+    device: str = ""
+
+
+def parse_quantity(raw) -> int:
+    """A whole number from 1 to ``CART_MAX_LINE_QUANTITY``; anything else is refused."""
+    maximum = settings.CART_MAX_LINE_QUANTITY
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        quantity = raw
+    elif isinstance(raw, str) and re.fullmatch(r"[+-]?\d{1,9}", raw.strip()):
+        quantity = int(raw.strip())
+    else:
+        raise CartError(
+            _("Enter the quantity as a whole number."), field="quantity", code="invalid"
+        )
+    if quantity < 1:
+        raise CartError(_("The quantity must be at least 1."), field="quantity", code="min_value")
+    if quantity > maximum:
+        raise CartError(
+            _("You can buy at most %(max)s of one item.") % {"max": maximum},
+            field="quantity",
+            code="max_value",
+        )
+    return quantity
+
+
+def create_cart(*, activity: Activity, customer: Customer | None = None) -> Cart:
+    locale = activity.locale
+    return Cart.objects.create(
+        customer=customer,
+        market=locale.market,
+        country=locale.country,
+        currency=locale.currency,
+        language=locale.language,
+        device=activity.device or "unknown",
+    )
+
+
+def _locked(cart: Cart) -> Cart:
+    """Re-read the cart under its row lock; only open carts can change."""
+    locked = Cart.objects.select_for_update().select_related("market", "customer").get(pk=cart.pk)
+    if not locked.is_open:
+        raise CartError(
+            _("This cart has already been ordered. Start a new one."),
+            field="cart",
+            code="closed",
+        )
+    return locked
+
+
+def _touch(cart: Cart, activity: Activity) -> None:
+    """Record the activity: its time, locale and device; an abandoned cart is active again."""
+    locale = activity.locale
+    cart.last_activity_at = timezone.now()
+    cart.market = locale.market
+    cart.country = locale.country
+    cart.currency = locale.currency
+    cart.language = locale.language
+    if activity.device:
+        cart.device = activity.device
+    if cart.status == CartStatus.ABANDONED:
+        cart.status = CartStatus.ACTIVE
+        cart.abandoned_at = None
+    cart.save()
+
+
+def _check_stock(variant: Variant, quantity: int) -> None:
+    if not variant.track_stock:
+        return
+    if variant.stock_quantity <= 0:
+        raise CartError(
+            _("%(name)s is sold out.") % {"name": variant.product.name},
+            field="quantity",
+            code="out_of_stock",
+        )
+    if quantity > variant.stock_quantity:
+        raise CartError(
+            _("Only %(count)s of %(name)s left.")
+            % {"count": variant.stock_quantity, "name": variant.product.name},
+            field="quantity",
+            code="insufficient_stock",
+        )
+
+
+def _variant_by_sku(sku: str) -> Variant:
+    sku = (sku or "").strip()
+    variant = (
+        Variant.objects.select_related("product")
+        .prefetch_related("prices")
+        .filter(sku=sku, active=True, product__active=True)
+        .first()
+    )
+    if variant is None:
+        raise UnknownVariant(sku)
+    return variant
+
+
+def add_line(*, cart: Cart, sku: str, quantity, activity: Activity) -> CartLine:
+    """Add ``quantity`` of a variant; a variant already in the cart gets the sum."""
+    quantity = parse_quantity(quantity)
+    variant = _variant_by_sku(sku)
+    seen = variant_unit_price(variant, price_context(activity.locale, region=cart.region)).shown
+    with transaction.atomic():
+        cart = _locked(cart)
+        line = CartLine.objects.filter(cart=cart, variant=variant).first()
+        new_quantity = quantity + (line.quantity if line else 0)
+        if new_quantity > settings.CART_MAX_LINE_QUANTITY:
+            raise CartError(
+                _("You can buy at most %(max)s of one item.")
+                % {"max": settings.CART_MAX_LINE_QUANTITY},
+                field="quantity",
+                code="max_value",
+            )
+        _check_stock(variant, new_quantity)
+        now = timezone.now()
+        if line is None:
+            line = CartLine.objects.create(
+                cart=cart, variant=variant, quantity=new_quantity, unit_price_seen=seen,
+                added_at=now, updated_at=now,
+            )  # fmt: skip
+        else:
+            line.quantity = new_quantity  # safe: the cart's row lock serialises its writers
+            line.updated_at = now
+            line.save(update_fields=["quantity", "updated_at"])
+        _touch(cart, activity)
+    return line
+
+
+def _line(cart: Cart, line_id) -> CartLine:
+    line = (
+        CartLine.objects.select_related("variant__product")
+        .filter(cart=cart, pk=_int_or_none(line_id))
+        .first()
+    )
+    if line is None:
+        raise CartError(
+            _("This item is no longer in your cart."), field="line", code="unknown_line"
+        )
+    return line
+
+
+def _int_or_none(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def set_quantity(*, cart: Cart, line_id, quantity, activity: Activity) -> CartLine:
+    quantity = parse_quantity(quantity)
+    with transaction.atomic():
+        cart = _locked(cart)
+        line = _line(cart, line_id)
+        _check_stock(line.variant, quantity)
+        line.quantity = quantity
+        line.updated_at = timezone.now()
+        line.save(update_fields=["quantity", "updated_at"])
+        _touch(cart, activity)
+    return line
+
+
+def remove_line(*, cart: Cart, line_id, activity: Activity) -> None:
+    with transaction.atomic():
+        cart = _locked(cart)
+        _line(cart, line_id).delete()
+        _touch(cart, activity)
+
+
+def clear_cart(*, cart: Cart, activity: Activity) -> None:
+    with transaction.atomic():
+        cart = _locked(cart)
+        cart.lines.all().delete()
+        cart.voucher = None
+        _touch(cart, activity)
+
+
+def apply_voucher(*, cart: Cart, code: str, activity: Activity) -> Voucher:
+    """Attach a voucher if it applies to this cart now; otherwise say why and change nothing."""
+    from cart.pricing import price_cart
+
+    code = (code or "").strip()
+    if not code:
+        raise CartError(_("Enter a voucher code."), field="code", code="required")
+    voucher = Voucher.objects.filter(code__iexact=code).first()
+    if voucher is None:
+        raise CartError(
+            _("“%(code)s” is not a valid voucher code.") % {"code": code},
+            field="code",
+            code="unknown_voucher",
+        )
+    with transaction.atomic():
+        cart = _locked(cart)
+        cart.voucher = voucher
+        pricing = price_cart(cart, activity.locale, with_suggestions=False)
+        if pricing.voucher_error:
+            raise CartError(pricing.voucher_error, field="code", code="voucher_not_applicable")
+        _touch(cart, activity)
+    return voucher
+
+
+def remove_voucher(*, cart: Cart, activity: Activity) -> None:
+    with transaction.atomic():
+        cart = _locked(cart)
+        cart.voucher = None
+        _touch(cart, activity)
+
+
+def select_shipping(*, cart: Cart, method_id, activity: Activity) -> None:
+    from cart.pricing import price_cart
+
+    with transaction.atomic():
+        cart = _locked(cart)
+        pricing = price_cart(cart, activity.locale, with_suggestions=False)
+        chosen = _int_or_none(method_id)
+        if chosen not in {option.method_id for option in pricing.shipping_options}:
+            raise CartError(
+                _("This shipping method is not available for your country."),
+                field="shipping_method",
+                code="invalid_choice",
+            )
+        cart.shipping_method_id = chosen
+        _touch(cart, activity)
+
+
+def attach_contact(
+    *,
+    cart: Cart,
+    email: str,
+    activity: Activity,
+    phone: str = "",
+    first_name: str = "",
+    last_name: str = "",
+    marketing_consent: bool | None = None,
+) -> Customer:
+    """Store the shopper's contact as soon as it is given, so a guest cart can be recovered.
+
+    Finds the customer by e-mail (any case) or creates a guest; a phone is validated for the
+    cart's country and stored as E.164. Consent is recorded only when the shopper answered.
+    """
+    email = (email or "").strip()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise CartError(_("Enter a valid e-mail address."), field="email", code="invalid") from None
+    country = activity.locale.country
+    try:
+        phone = normalize_phone(phone, country)
+    except ValidationError as error:
+        raise CartError(error.messages[0], field="phone", code="invalid_phone") from None
+    with transaction.atomic():
+        cart = _locked(cart)
+        customer = Customer.objects.filter(email__iexact=email).first()
+        if customer is None:
+            try:
+                with transaction.atomic():
+                    customer = Customer.objects.create(
+                        email=email, language=activity.locale.language, country=country,
+                    )  # fmt: skip
+            except IntegrityError:  # created by a concurrent request just now
+                customer = Customer.objects.get(email__iexact=email)
+        changed = []
+        for field_name, value in (("phone", phone), ("first_name", first_name),
+                                  ("last_name", last_name)):  # fmt: skip
+            if value and getattr(customer, field_name) != value:
+                setattr(customer, field_name, value)
+                changed.append(field_name)
+        if marketing_consent is not None and marketing_consent != customer.marketing_consent:
+            customer.marketing_consent = marketing_consent
+            customer.consent_at = timezone.now() if marketing_consent else None
+            customer.consent_source = ConsentSource.CHECKOUT if marketing_consent else ""
+            changed += ["marketing_consent", "consent_at", "consent_source"]
+        if changed:
+            customer.save(update_fields=changed)
+        cart.customer = customer
+        _touch(cart, activity)
+    return customer
+
+
+def merge_carts(*, source: Cart, target: Cart, activity: Activity) -> Cart:
+    """Merge an anonymous cart into the customer's cart at login.
+
+    Quantities of the same variant are summed within stock and the per-line maximum; the
+    earliest added-at time is kept. The source cart ends as *merged*.
+    """
+    if source.pk == target.pk:
+        return target
+    with transaction.atomic():
+        # Lock both carts in a fixed order so two logins at once cannot deadlock.
+        first, second = sorted([source.pk, target.pk])
+        locked = {
+            c.pk: c
+            for c in Cart.objects.select_for_update().filter(pk__in=[first, second]).order_by("pk")
+        }
+        source, target = locked[source.pk], locked[target.pk]
+        existing = {
+            line.variant_id: line
+            for line in target.lines.select_related("variant__product")
+        }
+        for line in source.lines.select_related("variant__product"):
+            variant = line.variant
+            mine = existing.get(variant.pk)
+            limit = settings.CART_MAX_LINE_QUANTITY
+            if variant.track_stock:
+                limit = min(limit, max(variant.stock_quantity, 0))
+            if mine is None:
+                line.cart = target
+                if limit > 0:  # a sold-out line keeps its quantity and shows as sold out
+                    line.quantity = min(line.quantity, limit)
+                line.save(update_fields=["cart", "quantity"])
+            else:
+                mine.quantity = max(min(mine.quantity + line.quantity, limit), mine.quantity)
+                mine.added_at = min(mine.added_at, line.added_at)
+                mine.updated_at = timezone.now()
+                mine.save(update_fields=["quantity", "added_at", "updated_at"])
+                line.delete()
+        if target.voucher_id is None and source.voucher_id is not None:
+            target.voucher_id = source.voucher_id
+        source.status = CartStatus.MERGED
+        source.save(update_fields=["status", "updated_at"])
+        _touch(target, activity)
+    return target

@@ -1,0 +1,108 @@
+"""The cart page and its forms. Complete without JavaScript: each form posts here and comes back
+to the cart page (post/redirect/get); ``cart.js`` sends the same changes through the API."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from cart import services
+from cart.http import activity_for, current_cart
+from cart.pricing import empty_cart, price_cart
+from cart.services import CartError
+
+
+def cart_page(request: HttpRequest) -> HttpResponse:
+    cart = current_cart(request)
+    pricing = price_cart(cart or empty_cart(request.shop), request.shop)
+    template = "cart/_cart.html" if request.GET.get("fragment") else "cart/cart.html"
+    return render(request, template, {"cart": cart, "pricing": pricing})
+
+
+def _back(request: HttpRequest, default: str) -> HttpResponse:
+    target = request.POST.get("next") or default
+    if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        target = default
+    return redirect(target)
+
+
+def _run(request: HttpRequest, change, success: str | None = None) -> None:
+    """Run a service call; report its error (translated) or success as a message."""
+    try:
+        change()
+    except CartError as error:
+        messages.error(request, error.messages[0])
+    else:
+        if success:
+            messages.success(request, success)
+
+
+@require_POST
+def add(request: HttpRequest) -> HttpResponse:
+    cart = current_cart(request, create=True)
+    _run(
+        request,
+        lambda: services.add_line(
+            cart=cart,
+            sku=request.POST.get("sku", ""),
+            quantity=request.POST.get("quantity", "1"),
+            activity=activity_for(request),
+        ),
+        _("Added to your cart."),
+    )
+    return _back(request, reverse("cart:page"))
+
+
+@require_POST
+def update_line(request: HttpRequest, line_id: int) -> HttpResponse:
+    cart = current_cart(request)
+    if cart is not None:
+        activity = activity_for(request)
+        if "remove" in request.POST:
+            _run(request, lambda: services.remove_line(cart=cart, line_id=line_id,
+                                                       activity=activity))  # fmt: skip
+        else:
+            _run(
+                request,
+                lambda: services.set_quantity(
+                    cart=cart, line_id=line_id, quantity=request.POST.get("quantity"),
+                    activity=activity,
+                ),
+            )  # fmt: skip
+    return redirect("cart:page")
+
+
+@require_POST
+def voucher(request: HttpRequest) -> HttpResponse:
+    cart = current_cart(request, create=True)
+    activity = activity_for(request)
+    if "remove" in request.POST:
+        _run(request, lambda: services.remove_voucher(cart=cart, activity=activity))
+    else:
+        _run(
+            request,
+            lambda: services.apply_voucher(
+                cart=cart, code=request.POST.get("code", ""), activity=activity
+            ),
+            _("Voucher applied."),
+        )
+    return redirect("cart:page")
+
+
+@require_POST
+def shipping(request: HttpRequest) -> HttpResponse:
+    cart = current_cart(request)
+    if cart is not None:
+        _run(
+            request,
+            lambda: services.select_shipping(
+                cart=cart, method_id=request.POST.get("shipping_method"),
+                activity=activity_for(request),
+            ),
+        )  # fmt: skip
+    return redirect("cart:page")

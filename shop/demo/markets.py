@@ -1,0 +1,747 @@
+"""Demo markets: where the shop sells, in which currency and language, with which rules.
+
+The shop is based in the EU (Germany), so EU markets pay no duties, and markets abroad either
+prepay them (DDP: the shopper sees them at checkout and pays nothing on delivery) or have them
+estimated (DAP). Amounts are in the market's currency; rates are in percent. A country belongs to
+one market only, so countries with different payment habits (iDEAL in the Netherlands, SEPA and
+Klarna in Germany) get markets of their own even though they share the euro.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shop.demo.i18n import Texts
+from shop.models import DutyMode, PaymentMethodCode, PriceRounding, TaxClass, TrustBadgeKind
+
+STANDARD = TaxClass.STANDARD
+REDUCED = TaxClass.REDUCED
+ZERO = TaxClass.ZERO
+
+
+@dataclass(frozen=True)
+class Tax:
+    """A tax rate of one class in a country, or in one region (US state, Canadian province)."""
+
+    country: str
+    rate: str
+    name: str
+    tax_class: str = STANDARD
+    region: str = ""
+
+
+@dataclass(frozen=True)
+class Shipping:
+    name: Texts
+    carrier: str
+    price: str
+    days: tuple[int, int]
+    free_from: str | None = None
+    tracked: bool = True
+
+
+@dataclass(frozen=True)
+class Zone:
+    name: str
+    countries: tuple[str, ...]
+    methods: tuple[Shipping, ...]
+
+
+@dataclass(frozen=True)
+class Payment:
+    code: str
+    fee: str = "0"
+    min_order: str | None = None
+    max_order: str | None = None
+    max_instalments: int = 1
+
+
+@dataclass(frozen=True)
+class Badge:
+    kind: str
+    text: Texts
+
+
+@dataclass(frozen=True)
+class MarketData:
+    code: str
+    name: Texts
+    currency: str
+    language: str
+    countries: tuple[str, ...]
+    taxes: tuple[Tax, ...]
+    zones: tuple[Zone, ...]
+    payments: tuple[Payment, ...]
+    badges: tuple[Badge, ...]
+    prices_include_tax: bool = True
+    price_rounding: str = PriceRounding.NONE
+    duty_mode: str = DutyMode.NONE
+    duty_rate: str = "0"
+    duty_de_minimis: str = "0"
+    abandonment_cutoff_minutes: int = 60
+    marketing_opt_in_required: bool = True
+    phone_required: bool = False
+
+
+# --- Shipping method names, in every language ------------------------------------------------
+
+STANDARD_DELIVERY: Texts = {
+    "en": "Standard delivery",
+    "de": "Standardversand",
+    "fr": "Livraison standard",
+    "nl": "Standaardverzending",
+    "pl": "Dostawa standardowa",
+    "pt-br": "Entrega padrão",
+    "ar": "الشحن العادي",
+    "zh-hans": "标准配送",
+    "ja": "通常配送",
+}
+EXPRESS_DELIVERY: Texts = {
+    "en": "Express delivery",
+    "de": "Expressversand",
+    "fr": "Livraison express",
+    "nl": "Expresverzending",
+    "pl": "Dostawa ekspresowa",
+    "pt-br": "Entrega expressa",
+    "ar": "الشحن السريع",
+    "zh-hans": "特快配送",
+    "ja": "お急ぎ便",
+}
+ECONOMY_DELIVERY: Texts = {
+    "en": "Economy delivery (untracked)",
+    "de": "Sparversand (ohne Sendungsverfolgung)",
+    "fr": "Livraison économique (sans suivi)",
+    "nl": "Voordelige verzending (zonder track & trace)",
+    "pl": "Dostawa ekonomiczna (bez śledzenia)",
+    "pt-br": "Entrega econômica (sem rastreio)",
+    "ar": "الشحن الاقتصادي (بدون تتبع)",
+    "zh-hans": "经济配送（无物流跟踪）",
+    "ja": "エコノミー配送（追跡なし）",
+}
+PARCEL_LOCKER: Texts = {
+    "en": "InPost parcel locker",
+    "de": "InPost-Paketstation",
+    "fr": "Consigne InPost",
+    "nl": "InPost-pakketautomaat",
+    "pl": "Paczkomat InPost",
+    "pt-br": "Armário de retirada InPost",
+    "ar": "خزائن طرود InPost",
+    "zh-hans": "InPost 自提柜",
+    "ja": "InPost 宅配ロッカー",
+}
+COURIER: Texts = {
+    "en": "Courier to your door",
+    "de": "Kurier bis an die Haustür",
+    "fr": "Livraison à domicile par coursier",
+    "nl": "Koerier aan de deur",
+    "pl": "Kurier pod drzwi",
+    "pt-br": "Entrega em domicílio por transportadora",
+    "ar": "التوصيل إلى باب المنزل",
+    "zh-hans": "快递送货上门",
+    "ja": "宅配便（玄関先まで）",
+}
+
+# --- Trust badges shared by every market -----------------------------------------------------
+
+SECURE_PAYMENT = Badge(
+    TrustBadgeKind.SECURE_PAYMENT,
+    {
+        "en": "Secure payment with SSL encryption",
+        "de": "Sichere Zahlung mit SSL-Verschlüsselung",
+        "fr": "Paiement sécurisé par chiffrement SSL",
+        "nl": "Veilig betalen met SSL-versleuteling",
+        "pl": "Bezpieczne płatności z szyfrowaniem SSL",
+        "pt-br": "Pagamento seguro com criptografia SSL",
+        "ar": "دفع آمن بتشفير SSL",
+        "zh-hans": "SSL 加密，安全支付",
+        "ja": "SSL暗号化による安全なお支払い",
+    },
+)
+FREE_RETURNS = Badge(
+    TrustBadgeKind.RETURNS,
+    {
+        "en": "30-day free returns",
+        "de": "30 Tage kostenlose Rücksendung",
+        "fr": "Retours gratuits sous 30 jours",
+        "nl": "30 dagen gratis retourneren",
+        "pl": "Darmowy zwrot w ciągu 30 dni",
+        "pt-br": "Devolução grátis em até 30 dias",
+        "ar": "إرجاع مجاني خلال 30 يومًا",
+        "zh-hans": "30 天免费退货",
+        "ja": "30日間返品無料",
+    },
+)
+DUTIES_PAID_AR: Texts = {
+    "en": "Duties paid: no fees on delivery",
+    "ar": "الرسوم الجمركية مدفوعة: لا رسوم إضافية عند الاستلام",
+}
+
+
+def review(en: str, **local: str) -> Badge:
+    """A short five-star review, quoted in English and in the market's language."""
+    return Badge(TrustBadgeKind.REVIEW, {"en": en, **local})
+
+
+def delivery(en: str, **local: str) -> Badge:
+    return Badge(TrustBadgeKind.DELIVERY, {"en": en, **local})
+
+
+def vat(country: str, standard: str, reduced: str, name: str = "VAT") -> tuple[Tax, ...]:
+    """A country's VAT: standard, reduced (food, books) and zero rate, country-wide."""
+    return (
+        Tax(country, standard, name),
+        Tax(country, reduced, name, REDUCED),
+        Tax(country, "0", name, ZERO),
+    )
+
+
+def card_wallets(*codes: str) -> tuple[Payment, ...]:
+    return tuple(Payment(code) for code in codes)
+
+
+# --- The markets -----------------------------------------------------------------------------
+
+MARKETS: tuple[MarketData, ...] = (
+    MarketData(
+        code="germany-austria",
+        name={"en": "Germany & Austria", "de": "Deutschland & Österreich"},
+        currency="EUR",
+        language="de",
+        countries=("DE", "AT"),
+        taxes=vat("DE", "19", "7", "MwSt.") + vat("AT", "20", "10", "USt."),
+        zones=(
+            Zone(
+                "Germany",
+                ("DE",),
+                (
+                    Shipping(STANDARD_DELIVERY, "DHL", "4.95", (1, 3), free_from="50"),
+                    Shipping(EXPRESS_DELIVERY, "DHL Express", "12.95", (1, 1)),
+                ),
+            ),
+            Zone(
+                "Austria",
+                ("AT",),
+                (
+                    Shipping(STANDARD_DELIVERY, "DPD", "6.95", (2, 4), free_from="75"),
+                    Shipping(EXPRESS_DELIVERY, "DHL Express", "19.95", (1, 2)),
+                ),
+            ),
+        ),
+        payments=card_wallets(
+            PaymentMethodCode.PAYPAL,
+            PaymentMethodCode.KLARNA,
+            PaymentMethodCode.CARD,
+            PaymentMethodCode.SEPA_DEBIT,
+            PaymentMethodCode.APPLE_PAY,
+        ),
+        badges=(
+            SECURE_PAYMENT,
+            FREE_RETURNS,
+            delivery(
+                "Delivered in 1–3 business days with DHL",
+                de="Lieferung in 1–3 Werktagen mit DHL",
+            ),
+            review(
+                "★★★★★ “Great quality, fast delivery!” – Katrin, Hamburg",
+                de="★★★★★ „Tolle Qualität, schnelle Lieferung!“ – Katrin, Hamburg",
+            ),
+        ),
+    ),
+    MarketData(
+        code="france",
+        name={"en": "France", "fr": "France"},
+        currency="EUR",
+        language="fr",
+        countries=("FR",),
+        taxes=vat("FR", "20", "5.5", "TVA"),
+        zones=(
+            Zone(
+                "France",
+                ("FR",),
+                (
+                    Shipping(STANDARD_DELIVERY, "Colissimo", "5.90", (2, 4), free_from="60"),
+                    Shipping(EXPRESS_DELIVERY, "UPS", "14.90", (1, 2)),
+                ),
+            ),
+        ),
+        payments=card_wallets(
+            PaymentMethodCode.CARD,
+            PaymentMethodCode.PAYPAL,
+            PaymentMethodCode.APPLE_PAY,
+            PaymentMethodCode.KLARNA,
+        ),
+        badges=(
+            SECURE_PAYMENT,
+            FREE_RETURNS,
+            delivery(
+                "Delivered in 2–4 business days with Colissimo",
+                fr="Livraison en 2 à 4 jours ouvrés avec Colissimo",
+            ),
+            review(
+                "★★★★★ “Beautiful quality, quick delivery.” – Manon, Lyon",
+                fr="★★★★★ « Très belle qualité, livraison rapide. » – Manon, Lyon",
+            ),
+        ),
+    ),
+    MarketData(
+        code="benelux",
+        name={"en": "Netherlands & Belgium", "nl": "Nederland & België"},
+        currency="EUR",
+        language="nl",
+        countries=("NL", "BE"),
+        taxes=vat("NL", "21", "9", "btw") + vat("BE", "21", "6", "btw/TVA"),
+        zones=(
+            Zone(
+                "Netherlands",
+                ("NL",),
+                (
+                    Shipping(STANDARD_DELIVERY, "PostNL", "4.95", (1, 2), free_from="50"),
+                    Shipping(EXPRESS_DELIVERY, "DHL Express", "11.95", (1, 1)),
+                ),
+            ),
+            Zone(
+                "Belgium",
+                ("BE",),
+                (Shipping(STANDARD_DELIVERY, "PostNL", "5.95", (2, 3), free_from="60"),),
+            ),
+        ),
+        payments=card_wallets(
+            PaymentMethodCode.IDEAL,
+            PaymentMethodCode.BANCONTACT,
+            PaymentMethodCode.CARD,
+            PaymentMethodCode.PAYPAL,
+            PaymentMethodCode.KLARNA,
+        ),
+        badges=(
+            SECURE_PAYMENT,
+            FREE_RETURNS,
+            delivery(
+                "Delivered in 1–2 business days with PostNL",
+                nl="Binnen 1–2 werkdagen bezorgd met PostNL",
+            ),
+            review(
+                "★★★★★ “Gorgeous quality and delivered quickly.” – Femke, Utrecht",
+                nl="★★★★★ “Prachtige kwaliteit en snel geleverd.” – Femke, Utrecht",
+            ),
+        ),
+    ),
+    MarketData(
+        code="italy-spain",
+        name={"en": "Italy & Spain"},
+        currency="EUR",
+        language="en",
+        countries=("IT", "ES"),
+        taxes=vat("IT", "22", "10", "IVA") + vat("ES", "21", "10", "IVA"),
+        zones=(
+            Zone(
+                "Italy & Spain",
+                ("IT", "ES"),
+                (
+                    Shipping(STANDARD_DELIVERY, "DHL", "7.95", (3, 6), free_from="80"),
+                    Shipping(EXPRESS_DELIVERY, "UPS", "19.95", (2, 3)),
+                ),
+            ),
+        ),
+        payments=card_wallets(
+            PaymentMethodCode.CARD, PaymentMethodCode.PAYPAL, PaymentMethodCode.KLARNA
+        ),
+        badges=(
+            SECURE_PAYMENT,
+            FREE_RETURNS,
+            delivery("Tracked delivery in 3–6 business days with DHL"),
+            review("★★★★★ “Perfect fit and beautiful fabric.” – Giulia, Milan"),
+        ),
+    ),
+    MarketData(
+        code="poland",
+        name={"en": "Poland", "pl": "Polska"},
+        currency="PLN",
+        language="pl",
+        countries=("PL",),
+        taxes=vat("PL", "23", "8"),
+        zones=(
+            Zone(
+                "Poland",
+                ("PL",),
+                (
+                    Shipping(PARCEL_LOCKER, "InPost", "12.99", (1, 2), free_from="199"),
+                    Shipping(COURIER, "DPD", "16.99", (1, 2)),
+                ),
+            ),
+        ),
+        payments=card_wallets(
+            PaymentMethodCode.BLIK, PaymentMethodCode.P24, PaymentMethodCode.CARD
+        ),
+        price_rounding=PriceRounding.NINETY_NINE,
+        abandonment_cutoff_minutes=45,
+        badges=(
+            SECURE_PAYMENT,
+            FREE_RETURNS,
+            delivery(
+                "Delivered to an InPost parcel locker in 1–2 business days",
+                pl="Dostawa do Paczkomatu InPost w 1–2 dni robocze",
+            ),
+            review(
+                "★★★★★ “Great quality, the parcel came the next day.” – Magda, Kraków",
+                pl="★★★★★ „Świetna jakość, paczka była następnego dnia.” – Magda, Kraków",
+            ),
+        ),
+    ),
+    MarketData(
+        code="united-kingdom",
+        name={"en": "United Kingdom"},
+        currency="GBP",
+        language="en",
+        countries=("GB",),
+        taxes=vat("GB", "20", "5"),
+        zones=(
+            Zone(
+                "United Kingdom",
+                ("GB",),
+                (
+                    Shipping(ECONOMY_DELIVERY, "Royal Mail", "2.95", (3, 5), tracked=False),
+                    Shipping(STANDARD_DELIVERY, "Royal Mail", "3.95", (2, 3), free_from="50"),
+                    Shipping(EXPRESS_DELIVERY, "DPD", "7.95", (1, 1)),
+                ),
+            ),
+        ),
+        payments=card_wallets(
+            PaymentMethodCode.CARD,
+            PaymentMethodCode.PAYPAL,
+            PaymentMethodCode.KLARNA,
+            PaymentMethodCode.APPLE_PAY,
+        ),
+        price_rounding=PriceRounding.NINETY_NINE,
+        # UK Global Tariff on most clothing; no customs duty on consignments up to £135.
+        duty_mode=DutyMode.DDP,
+        duty_rate="12",
+        duty_de_minimis="135",
+        badges=(
+            SECURE_PAYMENT,
+            FREE_RETURNS,
+            delivery("Duties paid: no fees on delivery"),
+            review("★★★★★ “Brilliant quality, arrived in two days.” – Charlotte, Leeds"),
+        ),
+    ),
+    MarketData(
+        code="united-states",
+        name={"en": "United States"},
+        currency="USD",
+        language="en",
+        countries=("US",),
+        # Sales tax is per state, added at checkout; no federal rate. Groceries (the reduced
+        # class) are exempt in these states, which the missing reduced rows express.
+        taxes=(
+            Tax("US", "7.25", "Sales tax", region="CA"),
+            Tax("US", "6.5", "Sales tax", region="WA"),
+            Tax("US", "6.25", "Sales tax", region="TX"),
+            Tax("US", "6.25", "Sales tax", region="IL"),
+            Tax("US", "6", "Sales tax", region="FL"),
+            Tax("US", "4", "Sales tax", region="NY"),
+        ),
+        zones=(
+            Zone(
+                "United States",
+                ("US",),
+                (
+                    Shipping(STANDARD_DELIVERY, "USPS", "9.95", (6, 10), free_from="150"),
+                    Shipping(EXPRESS_DELIVERY, "DHL Express", "29.95", (2, 4)),
+                ),
+            ),
+        ),
+        payments=card_wallets(
+            PaymentMethodCode.CARD, PaymentMethodCode.PAYPAL, PaymentMethodCode.APPLE_PAY
+        ),
+        prices_include_tax=False,
+        price_rounding=PriceRounding.NINETY_NINE,
+        # The US de-minimis exemption is suspended for every country, and EU goods pay the 15 %
+        # tariff; the carrier collects it, so the shopper sees an estimate.
+        duty_mode=DutyMode.DAP,
+        duty_rate="15",
+        duty_de_minimis="0",
+        marketing_opt_in_required=False,  # CAN-SPAM: opt-out
+        badges=(
+            SECURE_PAYMENT,
+            FREE_RETURNS,
+            delivery("Import duties estimated upfront at checkout"),
+            review("★★★★★ “Beautiful quality, arrived faster than expected.” – Jessica, Austin"),
+        ),
+    ),
+    MarketData(
+        code="canada",
+        name={"en": "Canada", "fr": "Canada"},
+        currency="CAD",
+        language="en",
+        countries=("CA",),
+        # GST everywhere; provinces with HST or a provincial sales tax override it. Basic
+        # groceries are zero-rated.
+        taxes=(
+            Tax("CA", "5", "GST"),
+            Tax("CA", "0", "GST", REDUCED),
+            Tax("CA", "0", "GST", ZERO),
+            Tax("CA", "5", "GST", region="AB"),
+            Tax("CA", "12", "GST + PST", region="BC"),
+            Tax("CA", "12", "GST + RST", region="MB"),
+            Tax("CA", "15", "HST", region="NB"),
+            Tax("CA", "15", "HST", region="NL"),
+            Tax("CA", "14", "HST", region="NS"),
+            Tax("CA", "13", "HST", region="ON"),
+            Tax("CA", "15", "HST", region="PE"),
+            Tax("CA", "14.975", "GST + QST", region="QC"),
+            Tax("CA", "11", "GST + PST", region="SK"),
+        ),
+        zones=(
+            Zone(
+                "Canada",
+                ("CA",),
+                (
+                    Shipping(STANDARD_DELIVERY, "Canada Post", "12.95", (7, 12), free_from="150"),
+                    Shipping(EXPRESS_DELIVERY, "UPS", "34.95", (3, 5)),
+                ),
+            ),
+        ),
+        payments=card_wallets(PaymentMethodCode.CARD, PaymentMethodCode.PAYPAL),
+        prices_include_tax=False,
+        price_rounding=PriceRounding.NINETY_NINE,
+        # CETA: goods of EU origin enter duty-free; taxes are collected at checkout, so
+        # nothing is due on delivery.
+        duty_mode=DutyMode.DDP,
+        duty_rate="0",
+        marketing_opt_in_required=True,  # CASL needs consent
+        badges=(
+            SECURE_PAYMENT,
+            FREE_RETURNS,
+            delivery(
+                "Duties and taxes paid: no fees on delivery",
+                fr="Droits et taxes payés : aucuns frais à la livraison",
+            ),
+            review(
+                "★★★★★ “Lovely fabrics and no surprise fees at the door.” – Chloé, Montréal",
+                fr="★★★★★ « Belles matières, et aucune mauvaise surprise à la livraison. » "
+                "– Chloé, Montréal",
+            ),
+        ),
+    ),
+    MarketData(
+        code="brazil",
+        name={"en": "Brazil", "pt-br": "Brasil"},
+        currency="BRL",
+        language="pt-br",
+        countries=("BR",),
+        # ICMS on cross-border e-commerce (Remessa Conforme); it applies to food as well.
+        taxes=(
+            Tax("BR", "17", "ICMS"),
+            Tax("BR", "17", "ICMS", REDUCED),
+            Tax("BR", "0", "ICMS", ZERO),
+        ),
+        zones=(
+            Zone(
+                "Brazil",
+                ("BR",),
+                (
+                    Shipping(STANDARD_DELIVERY, "Correios", "39.90", (10, 20), free_from="499"),
+                    Shipping(EXPRESS_DELIVERY, "DHL Express", "119.90", (4, 7)),
+                ),
+            ),
+        ),
+        payments=(
+            Payment(PaymentMethodCode.PIX),
+            Payment(PaymentMethodCode.CARD_INSTALMENTS, min_order="100", max_instalments=12),
+            Payment(PaymentMethodCode.CARD),
+            Payment(PaymentMethodCode.BOLETO),
+        ),
+        price_rounding=PriceRounding.NINETY_NINE,
+        # Federal import tax of the Remessa Conforme programme, prepaid: 20 % from the first
+        # real (the former US$50 exemption ended in August 2024).
+        duty_mode=DutyMode.DDP,
+        duty_rate="20",
+        duty_de_minimis="0",
+        abandonment_cutoff_minutes=30,
+        marketing_opt_in_required=False,
+        badges=(
+            SECURE_PAYMENT,
+            FREE_RETURNS,
+            delivery(
+                "Taxes and duties included: no fees on delivery",
+                **{"pt-br": "Impostos de importação inclusos: nada a pagar na entrega"},
+            ),
+            review(
+                "★★★★★ “Excellent quality, it arrived before the deadline.” – Mariana, São Paulo",
+                **{
+                    "pt-br": "★★★★★ “Qualidade excelente e chegou antes do prazo.” "
+                    "– Mariana, São Paulo"
+                },
+            ),
+        ),
+    ),
+    MarketData(
+        code="saudi-arabia",
+        name={"en": "Saudi Arabia", "ar": "المملكة العربية السعودية"},
+        currency="SAR",
+        language="ar",
+        countries=("SA",),
+        taxes=(  # VAT 15 %, no reduced rate
+            Tax("SA", "15", "VAT"),
+            Tax("SA", "15", "VAT", REDUCED),
+            Tax("SA", "0", "VAT", ZERO),
+        ),
+        zones=(
+            Zone(
+                "Saudi Arabia",
+                ("SA",),
+                (
+                    Shipping(STANDARD_DELIVERY, "Aramex", "29", (3, 6), free_from="299"),
+                    Shipping(EXPRESS_DELIVERY, "DHL Express", "69", (2, 4)),
+                ),
+            ),
+        ),
+        payments=(
+            Payment(PaymentMethodCode.MADA),
+            Payment(PaymentMethodCode.APPLE_PAY),
+            Payment(PaymentMethodCode.CARD),
+            Payment(PaymentMethodCode.COD, fee="15", max_order="2000"),
+        ),
+        price_rounding=PriceRounding.WHOLE,
+        duty_mode=DutyMode.DDP,  # GCC common external tariff
+        duty_rate="5",
+        duty_de_minimis="1000",
+        abandonment_cutoff_minutes=120,
+        marketing_opt_in_required=False,
+        phone_required=True,  # couriers call before delivering, cash on delivery
+        badges=(
+            SECURE_PAYMENT,
+            FREE_RETURNS,
+            delivery(**DUTIES_PAID_AR),
+            review(
+                "★★★★★ “Excellent quality and fast delivery.” – Noura, Riyadh",
+                ar="★★★★★ «جودة ممتازة وتوصيل سريع.» – نورة، الرياض",
+            ),
+        ),
+    ),
+    MarketData(
+        code="united-arab-emirates",
+        name={"en": "United Arab Emirates", "ar": "الإمارات العربية المتحدة"},
+        currency="AED",
+        language="ar",
+        countries=("AE",),
+        taxes=(
+            Tax("AE", "5", "VAT"),
+            Tax("AE", "5", "VAT", REDUCED),
+            Tax("AE", "0", "VAT", ZERO),
+        ),
+        zones=(
+            Zone(
+                "United Arab Emirates",
+                ("AE",),
+                (
+                    Shipping(STANDARD_DELIVERY, "Aramex", "25", (2, 4), free_from="250"),
+                    Shipping(EXPRESS_DELIVERY, "DHL Express", "59", (1, 3)),
+                ),
+            ),
+        ),
+        payments=(
+            Payment(PaymentMethodCode.CARD),
+            Payment(PaymentMethodCode.APPLE_PAY),
+            Payment(PaymentMethodCode.COD, fee="10", max_order="3000"),
+        ),
+        price_rounding=PriceRounding.WHOLE,
+        duty_mode=DutyMode.DDP,
+        duty_rate="5",
+        duty_de_minimis="1000",
+        abandonment_cutoff_minutes=120,
+        marketing_opt_in_required=False,
+        phone_required=True,
+        badges=(
+            SECURE_PAYMENT,
+            FREE_RETURNS,
+            delivery(**DUTIES_PAID_AR),
+            review(
+                "★★★★★ “Lovely products, and cash on delivery made it easy.” – Maryam, Dubai",
+                ar="★★★★★ «منتجات رائعة، والدفع عند الاستلام سهّل الأمر.» – مريم، دبي",
+            ),
+        ),
+    ),
+    MarketData(
+        code="china",
+        name={"en": "China", "zh-hans": "中国"},
+        currency="CNY",
+        language="zh-hans",
+        countries=("CN",),
+        taxes=vat("CN", "13", "9", "增值税"),
+        zones=(
+            Zone(
+                "China",
+                ("CN",),
+                (
+                    Shipping(STANDARD_DELIVERY, "SF Express", "99", (5, 9), free_from="999"),
+                    Shipping(EXPRESS_DELIVERY, "DHL Express", "199", (3, 5)),
+                ),
+            ),
+        ),
+        payments=card_wallets(PaymentMethodCode.ALIPAY, PaymentMethodCode.WECHAT_PAY),
+        price_rounding=PriceRounding.WHOLE,
+        # Cross-border e-commerce composite tax for clothing: 70 % of the 13 % VAT. Collected on
+        # delivery; parcels whose tax would be at most ¥50 are exempt.
+        duty_mode=DutyMode.DAP,
+        duty_rate="9.1",
+        duty_de_minimis="50",
+        abandonment_cutoff_minutes=30,
+        marketing_opt_in_required=True,  # commercial messages need consent (Advertising Law)
+        phone_required=True,  # real-name customs declaration and courier contact
+        badges=(
+            SECURE_PAYMENT,
+            FREE_RETURNS,
+            delivery(
+                "Delivered by SF Express in 5–9 business days",
+                **{"zh-hans": "顺丰速运，5–9 个工作日送达"},
+            ),
+            review(
+                "★★★★★ “Great quality and fast shipping.” – Xiaowen, Shanghai",
+                **{"zh-hans": "★★★★★ “质量很好，物流也很快。” – 晓雯，上海"},
+            ),
+        ),
+    ),
+    MarketData(
+        code="japan",
+        name={"en": "Japan", "ja": "日本"},
+        currency="JPY",
+        language="ja",
+        countries=("JP",),
+        taxes=vat("JP", "10", "8", "消費税"),
+        zones=(
+            Zone(
+                "Japan",
+                ("JP",),
+                (
+                    Shipping(STANDARD_DELIVERY, "Japan Post", "1500", (6, 10), free_from="12000"),
+                    Shipping(EXPRESS_DELIVERY, "Yamato Transport", "3500", (2, 4)),
+                ),
+            ),
+        ),
+        payments=(
+            Payment(PaymentMethodCode.CARD),
+            Payment(PaymentMethodCode.KONBINI, max_order="300000"),
+            Payment(PaymentMethodCode.PAYPAL),
+        ),
+        price_rounding=PriceRounding.WHOLE,
+        # Simplified tariff on low-value imports (10 % on most clothing), prepaid; nothing is
+        # due on parcels worth at most ¥10,000.
+        duty_mode=DutyMode.DDP,
+        duty_rate="10",
+        duty_de_minimis="10000",
+        abandonment_cutoff_minutes=90,
+        marketing_opt_in_required=True,  # Act on Specified Electronic Mail: opt-in
+        badges=(
+            SECURE_PAYMENT,
+            FREE_RETURNS,
+            delivery(
+                "Duties and taxes included: nothing to pay on delivery",
+                ja="関税・消費税込み：お受け取り時のお支払いはありません",
+            ),
+            review(
+                "★★★★★ “Great quality and carefully packed.” – Misaki, Tokyo",
+                ja="★★★★★「品質が良く、梱包もとても丁寧でした。」– 美咲さん（東京）",
+            ),
+        ),
+    ),
+)

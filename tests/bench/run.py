@@ -1,0 +1,205 @@
+"""Cart benchmark: `make bench`. Prints figures; asserts nothing (query counts are in tests).
+
+1. Query counts of the pricing function at 1, 10 and 100 lines, in process.
+2. Throughput and latency of add-to-cart (API) and cart view (API and HTML page) through a real
+   gunicorn server on loopback, on the demo data, with a few concurrent keep-alive clients.
+
+Uses a throwaway SQLite database unless DATABASE_URL is set.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+WORKDIR = Path(tempfile.mkdtemp(prefix="shop-bench-"))
+os.environ.setdefault("DATABASE_URL", f"sqlite:///{WORKDIR / 'bench.sqlite3'}")
+os.environ.setdefault("SECRET_KEY", "bench-only-key")
+os.environ["DEBUG"] = ""
+os.environ["ALLOWED_HOSTS"] = "127.0.0.1,localhost"
+os.environ["SECURE_COOKIES"] = "0"
+os.environ["MEDIA_ROOT"] = str(WORKDIR / "media")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shop.settings")
+
+CLIENTS = int(os.environ.get("BENCH_CLIENTS", "4"))
+REQUESTS = int(os.environ.get("BENCH_REQUESTS", "400"))
+
+
+def setup_database() -> None:
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0)
+    call_command("load_demo", verbosity=0)
+
+
+def query_counts() -> list[tuple[int, int]]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from moneyed import Money
+
+    from cart.models import Cart, CartLine
+    from cart.pricing import price_cart
+    from shop.models import Market, Product, Variant
+
+    market = Market.objects.get(countries__country="DE")
+    from shop.locale import ShopLocale
+
+    locale = ShopLocale(language="de", country="DE", currency=market.currency, market=market)
+    product = Product.objects.filter(active=True).first()
+    variants = list(Variant.objects.filter(active=True)[:100])
+    for i in range(len(variants), 100):  # enough distinct variants for 100 lines
+        variants.append(
+            Variant.objects.create(product=product, sku=f"BENCH-{i}", price=Money(9, "EUR"),
+                                   stock_quantity=1000)  # fmt: skip
+        )
+    results = []
+    for size in (1, 10, 100):
+        cart = Cart.objects.create(market=market, country="DE", currency=market.currency,
+                                   language="de")  # fmt: skip
+        CartLine.objects.bulk_create(
+            CartLine(cart=cart, variant=v, quantity=1, unit_price_seen=Money(1, market.currency))
+            for v in variants[:size]
+        )
+        with CaptureQueriesContext(connection) as captured:
+            price_cart(cart, locale)
+        results.append((size, len(captured)))
+    return results
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(port: int) -> subprocess.Popen:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "shop.wsgi", "--bind", f"127.0.0.1:{port}",
+         "--workers", "2", "--log-level", "warning"],  # fmt: skip
+        cwd=ROOT,
+        env=dict(os.environ),
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return process
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("gunicorn did not start")
+
+
+def load(port: int, name: str, make_request) -> dict:
+    """Run REQUESTS requests over CLIENTS keep-alive connections; return the figures."""
+    latencies: list[float] = []
+    errors = 0
+    lock = threading.Lock()
+    per_client = REQUESTS // CLIENTS
+
+    def client(index: int) -> None:
+        nonlocal errors
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        state: dict = {}
+        for i in range(per_client):
+            method, path, body, headers = make_request(index, i, state)
+            started = time.perf_counter()
+            conn.request(method, path, body=body, headers=headers)
+            response = conn.getresponse()
+            payload = response.read()
+            elapsed = time.perf_counter() - started
+            if response.status >= 400:
+                with lock:
+                    errors += 1
+            elif "token" not in state and response.getheader("X-Cart-Token"):
+                state["token"] = response.getheader("X-Cart-Token")
+            state["last"] = payload
+            with lock:
+                latencies.append(elapsed)
+        conn.close()
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(CLIENTS)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - started
+    latencies.sort()
+    return {
+        "name": name,
+        "requests": len(latencies),
+        "errors": errors,
+        "rps": len(latencies) / wall,
+        "p50_ms": statistics.median(latencies) * 1000,
+        "p95_ms": latencies[int(len(latencies) * 0.95) - 1] * 1000,
+    }
+
+
+def main() -> None:
+    setup_database()
+    counts = query_counts()
+    from shop.models import Variant
+
+    skus = list(
+        Variant.objects.filter(active=True, track_stock=False).values_list("sku", flat=True)
+    ) or list(Variant.objects.filter(active=True, stock_quantity__gte=500).values_list("sku", flat=True))
+    if not skus:
+        Variant.objects.filter(active=True).update(stock_quantity=100000)
+        skus = list(Variant.objects.filter(active=True).values_list("sku", flat=True))
+    port = free_port()
+    server = start_server(port)
+    try:
+        json_headers = {"Content-Type": "application/json", "Accept-Language": "de"}
+
+        def add_to_cart(index, i, state):
+            headers = dict(json_headers)
+            if "token" in state:  # the first request creates the cart and returns its token
+                headers["X-Cart-Token"] = state["token"]
+            state["adds"] = state.get("adds", 0) + 1
+            body = json.dumps({"sku": skus[(index + i) % len(skus)], "quantity": 1})
+            return "POST", "/api/v1/cart/lines/?country=DE", body, headers
+
+        def viewer(path):
+            def view(index, i, state):
+                if state.get("adds", 0) < 5:  # the first requests fill a cart of 5 lines
+                    return add_to_cart(index, i, state)
+                return "GET", path, None, {"X-Cart-Token": state["token"], "Accept-Language": "de"}
+
+            return view
+
+        results = [
+            load(port, "add to cart (API)", add_to_cart),
+            load(port, "view cart (API)", viewer("/api/v1/cart/?country=DE")),
+            load(port, "view cart page (HTML)", viewer("/de/cart/?country=DE")),
+        ]
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+    print("\nPricing queries by number of cart lines (price_cart, in process)")
+    for size, count in counts:
+        print(f"  {size:>3} lines: {count} queries")
+    print(f"\nThrough gunicorn (2 workers) on loopback, {CLIENTS} keep-alive clients, "
+          f"database {os.environ['DATABASE_URL'].split(':')[0]}")  # fmt: skip
+    print(f"  {'scenario':<22} {'requests':>8} {'errors':>6} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8}")
+    for r in results:
+        print(f"  {r['name']:<22} {r['requests']:>8} {r['errors']:>6} {r['rps']:>8.1f} "
+              f"{r['p50_ms']:>8.1f} {r['p95_ms']:>8.1f}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,90 @@
+"""Fixtures shared by the suite: factories, recorded exchange rates and a real Redis."""
+
+import os
+import shutil
+
+import pytest
+from django.conf import settings
+from django.utils import translation
+
+from shop import embedded_redis
+from tests import factories
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _remove_test_media():
+    yield
+    shutil.rmtree(settings.MEDIA_ROOT.parent, ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
+def _english_between_tests():
+    """Each test starts in the default language.
+
+    A request leaves its language active in the thread, and modeltranslation writes ``name`` to
+    the active language's column: a product created after a ``/zh-hans/`` request would have no
+    English name.
+    """
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture
+def market_factory(db):
+    return factories.MarketFactory
+
+
+@pytest.fixture
+def market_country_factory(db):
+    return factories.MarketCountryFactory
+
+
+@pytest.fixture
+def tax_rate_factory(db):
+    return factories.TaxRateFactory
+
+
+@pytest.fixture
+def product_factory(db):
+    return factories.ProductFactory
+
+
+@pytest.fixture
+def variant_factory(db):
+    return factories.VariantFactory
+
+
+@pytest.fixture
+def variant_price_factory(db):
+    return factories.VariantPriceFactory
+
+
+@pytest.fixture
+def customer_factory(db):
+    return factories.CustomerFactory
+
+
+@pytest.fixture
+def rates(db):
+    """The recorded ECB rates stored in django-money's tables; returns (base, {code: rate})."""
+    from shop.jobs import update_exchange_rates
+    from shop.selectors import exchange_rates
+
+    update_exchange_rates("shop.exchange.RecordedRatesBackend")
+    return exchange_rates()
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory):
+    """``REDIS_URL`` when the environment gives one (CI), else an embedded real Redis."""
+    if os.environ.get("REDIS_URL"):
+        yield os.environ["REDIS_URL"]
+        return
+    socket_path = tmp_path_factory.mktemp("redis") / "redis.sock"
+    process = embedded_redis.start(socket_path)
+    try:
+        yield f"unix://{socket_path}?db=0"
+    finally:
+        embedded_redis.stop(process)
+

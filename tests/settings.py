@@ -1,0 +1,26 @@
+"""Settings for the test suite: the project's settings with fast, side-effect-free overrides.
+
+Database and Redis still come from ``DATABASE_URL`` and ``REDIS_URL`` (CI sets PostgreSQL and a
+real Redis; locally SQLite and an embedded Redis started by ``tests/conftest.py``).
+"""
+
+import os
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("SECRET_KEY", "test-only-insecure-key")
+
+from shop.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+_TEST_FILES = Path(tempfile.mkdtemp(prefix="shop-test-files-"))
+MEDIA_ROOT = _TEST_FILES / "media"
+STATIC_ROOT = _TEST_FILES / "static"
+STATIC_ROOT.mkdir()  # WhiteNoise warns about a missing STATIC_ROOT on every request
+# Enqueue at once, not on commit: tests run inside a transaction that never commits.
+RQ = {"COMMIT_MODE": "auto"}
