@@ -192,6 +192,9 @@ class VoucherRedemption(models.Model):
         verbose_name = _("voucher redemption")
         verbose_name_plural = _("voucher redemptions")
 
+    def __str__(self) -> str:
+        return f"{self.voucher.code} · {self.customer}"
+
 
 class Promotion(models.Model):
     """A percentage off some products (or all) until an end time the cart counts down to."""

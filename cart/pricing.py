@@ -222,7 +222,6 @@ def calculate(
     """Compute the pricing from loaded data. No database access."""
     currency = info.locale.currency
     context = info.prices
-    zero = Money(0, currency)
     lines: list[LinePricing] = []
     warnings: list[str] = []
     promotion_amounts: dict[int, Decimal] = defaultdict(Decimal)
@@ -387,7 +386,8 @@ def _price_line(item: LineInfo, info: CartInfo) -> LinePricing:
     shown = unit.shown
     quantity = item.line.quantity
     seen = item.line.unit_price_seen
-    price_seen = seen if seen is not None and seen.currency == shown.currency and seen != shown else None
+    changed = seen is not None and seen.currency == shown.currency and seen != shown
+    price_seen = seen if changed else None
     return LinePricing(
         line_id=item.line.pk,
         sku=variant.sku,
@@ -484,7 +484,8 @@ def _shipping_options(
     for method in info.shipping_methods:
         regular = method.price
         threshold = method.free_shipping_threshold
-        free = free_shipping_voucher or (threshold is not None and goods >= threshold) or regular == 0
+        reached = threshold is not None and goods >= threshold
+        free = free_shipping_voucher or reached or regular == 0
         options.append(
             ShippingOption(
                 method_id=method.pk,

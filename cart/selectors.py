@@ -91,8 +91,10 @@ def addon_suggestions(info: CartInfo, pricing) -> list:
         .exclude(pk__in=in_cart)
         .exclude(track_stock=True, stock_quantity__lte=0)
         .select_related("product", "image")
-        .prefetch_related(Prefetch("prices", queryset=VariantPrice.objects.all()), "product__images")
-        .order_by("price", "id")[:40]
+        .prefetch_related(
+            Prefetch("prices", queryset=VariantPrice.objects.all()), "product__images"
+        )
+        .order_by("price", "id")[:12]
     )
     priced = []
     seen_products = {item.variant.product_id for item in info.lines}

@@ -141,6 +141,9 @@ SHOP_CRON_JOBS: list[tuple[str, str, str]] = [
     ("shop.jobs.update_exchange_rates", "default", os.environ.get("RATES_CRON", "15 6 * * *")),
 ]
 
+# Demo data of the apps above the shop, run by `manage.py load_demo` after the shop's own.
+DEMO_LOADERS = ["cart.demo.load"]
+
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -127,7 +127,7 @@ SIZES: dict[str, Value] = {
     "400-g": Value(same("400 g")),
     "500-g": Value(same("500 g")),
     "1-kg": Value(same("1 kg")),
-}
+}  # fmt: skip
 
 MATERIALS: dict[str, Value] = {
     "organic-cotton": Value({

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from djmoney.models.fields import MoneyField
+from djmoney.models.validators import MinMoneyValidator
 
 
 class TaxClass(models.TextChoices):
@@ -129,7 +129,7 @@ class Variant(models.Model):
         max_digits=12,
         decimal_places=3,
         default_currency=settings.BASE_CURRENCY,
-        validators=[MinValueValidator(0)],
+        validators=[MinMoneyValidator(0)],
         help_text=_("Without tax, in the shop's base currency."),
     )
     weight_grams = models.PositiveIntegerField(_("weight (g)"), default=0)
@@ -167,7 +167,7 @@ class VariantPrice(models.Model):
         Variant, on_delete=models.CASCADE, related_name="prices", verbose_name=_("variant")
     )
     price = MoneyField(
-        _("shown price"), max_digits=12, decimal_places=3, validators=[MinValueValidator(0)]
+        _("shown price"), max_digits=12, decimal_places=3, validators=[MinMoneyValidator(0)]
     )
 
     class Meta:
