@@ -35,6 +35,7 @@ def start(socket_path: Path) -> subprocess.Popen:
             "--dir", str(socket_path.parent), "--loglevel", "warning",
         ],  # fmt: skip
         stdout=subprocess.DEVNULL,
+        start_new_session=True,  # stopped explicitly, after the processes that use it
     )
     client = redis.Redis(unix_socket_path=str(socket_path))
     deadline = time.monotonic() + 15

@@ -88,3 +88,48 @@ def redis_url(tmp_path_factory):
     finally:
         embedded_redis.stop(process)
 
+
+
+@pytest.fixture
+def cart_factory(db):
+    return factories.CartFactory
+
+
+@pytest.fixture
+def cart_line_factory(db):
+    return factories.CartLineFactory
+
+
+@pytest.fixture
+def voucher_factory(db):
+    return factories.VoucherFactory
+
+
+@pytest.fixture
+def voucher_currency_factory(db):
+    return factories.VoucherCurrencyFactory
+
+
+@pytest.fixture
+def promotion_factory(db):
+    return factories.PromotionFactory
+
+
+@pytest.fixture
+def shipping_method_factory(db):
+    return factories.ShippingMethodFactory
+
+
+@pytest.fixture
+def payment_method_factory(db):
+    return factories.PaymentMethodFactory
+
+
+@pytest.fixture
+def cart_world(db, rates, settings):
+    """Markets (eu, us, br, gb, ch, jp, bh) and a catalog, created as a test reads them; see
+    ``tests/cart_world.py`` for their rules. Requests default to Germany."""
+    from tests.cart_world import CartWorld
+
+    settings.SHOP_DEFAULT_COUNTRY = "DE"
+    return CartWorld()

@@ -42,7 +42,12 @@ class Command(BaseCommand):
             "cron": manage + ["rqcron", "shop.cron"],
             "web": manage + ["runserver", f"{options['host']}:{options['port']}", "--noreload"],
         }
-        children = {name: subprocess.Popen(cmd, env=env) for name, cmd in commands.items()}
+        # Each child gets its own session: Ctrl-C reaches this command only, which then stops
+        # the web server, the worker and cron in order and Redis last.
+        children = {
+            name: subprocess.Popen(cmd, env=env, start_new_session=True)
+            for name, cmd in commands.items()
+        }
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo shop on http://{options['host']}:{options['port']}/ "
@@ -60,7 +65,7 @@ class Command(BaseCommand):
         finally:
             for child in children.values():
                 if child.poll() is None:
-                    child.send_signal(signal.SIGINT)
+                    child.send_signal(signal.SIGTERM)
             deadline = time.monotonic() + 10
             for child in children.values():
                 try:
