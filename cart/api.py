@@ -62,6 +62,8 @@ class CartAPIView(APIView):
     permission_classes = [CsrfUnlessTokenHeader]
 
     def respond(self, request, cart, code=status.HTTP_200_OK) -> Response:
+        if cart is not None:
+            cart.refresh_from_db()  # the service changed its own, locked copy
         pricing = price_cart(cart or empty_cart(request.shop), request.shop)
         data = CartPricingSerializer(
             pricing, context={"cart": cart, "country": request.shop.country}
@@ -77,6 +79,8 @@ class CartAPIView(APIView):
         except UnknownVariant as error:
             raise NotFound({error.field: error.messages}) from None
         except CartError as error:
+            if error.code == "unknown_line":
+                raise NotFound({error.field: error.messages}) from None
             raise ValidationError({error.field: error.messages}) from None
 
     def validated(self, serializer_class, request):

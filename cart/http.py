@@ -17,6 +17,12 @@ def activity_for(request: HttpRequest) -> Activity:
     )
 
 
+def signed_in_user(request: HttpRequest):
+    """The Django user behind the request (DRF requests included), or None."""
+    user = getattr(getattr(request, "_request", request), "user", None)
+    return user if user is not None and user.is_authenticated else None
+
+
 def customer_of(request: HttpRequest):
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:

@@ -126,7 +126,7 @@ class Voucher(models.Model):
     valid_from = models.DateTimeField(_("valid from"), null=True, blank=True)
     valid_until = models.DateTimeField(_("valid until"), null=True, blank=True)
     usage_limit = models.PositiveIntegerField(
-        _("usage limit"), null=True, blank=True, help_text=_("Orders in all; blank for no limit.")
+        _("usage limit"), null=True, blank=True, help_text=_("Orders in total; blank for no limit.")
     )
     times_used = models.PositiveIntegerField(_("times used"), default=0, editable=False)
     once_per_customer = models.BooleanField(_("once per customer"), default=False)

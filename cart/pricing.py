@@ -25,6 +25,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from moneyed import Money
 
 from cart.fetch import CartInfo, LineInfo, fetch_cart_info
@@ -247,7 +248,11 @@ def calculate(
             warnings.append(_("%(name)s is sold out.") % {"name": priced.product_name})
         elif priced.stock_state == StockState.INSUFFICIENT:
             warnings.append(
-                _("Only %(count)s of %(name)s left: lower the quantity to check out.")
+                ngettext(
+                    "Only %(count)s of %(name)s left: lower the quantity to check out.",
+                    "Only %(count)s of %(name)s left: lower the quantity to check out.",
+                    priced.stock_available,
+                )
                 % {"count": priced.stock_available, "name": priced.product_name}
             )
 
@@ -334,7 +339,7 @@ def calculate(
     )
     fee = chosen_payment.fee.amount if chosen_payment and lines else ZERO
 
-    total = Money(before_fee + fee, currency)
+    total = _round(Money(before_fee + fee, currency))  # already whole minor units
     promotion_ends = [d.ends_at for d in discounts if d.ends_at]
     return CartPricing(
         currency=currency,
@@ -343,12 +348,12 @@ def calculate(
         prices_include_tax=context.prices_include_tax,
         lines=lines,
         item_count=sum(line.quantity for line in lines),
-        subtotal=Money(subtotal, currency),
+        subtotal=_round(Money(subtotal, currency)),
         discounts=discounts,
-        discount=Money(discount, currency),
+        discount=_round(Money(discount, currency)),
         shipping_options=shipping_options,
         shipping=shipping,
-        shipping_price=Money(shipping_amount, currency),
+        shipping_price=_round(Money(shipping_amount, currency)),
         tax=tax_money,
         tax_included=context.prices_include_tax,
         tax_known=tax_known,
@@ -356,7 +361,7 @@ def calculate(
         duties=duties_money,
         duty_mode=duty_mode,
         duties_prepaid=duties_prepaid,
-        payment_fee=Money(fee, currency),
+        payment_fee=_round(Money(fee, currency)),
         payment_method=chosen_payment.code if chosen_payment else "",
         total=total,
         free_shipping=_free_shipping(info, goods_after, shipping_options, free_shipping_voucher),
@@ -408,9 +413,11 @@ def _price_line(item: LineInfo, info: CartInfo) -> LinePricing:
 
 
 def stock_state(variant, quantity: int) -> str:
+    if not variant.active or not variant.product.active:
+        return StockState.OUT  # no longer sold
     if not variant.track_stock:
         return StockState.IN_STOCK
-    if variant.stock_quantity <= 0 or not variant.active or not variant.product.active:
+    if variant.stock_quantity <= 0:
         return StockState.OUT
     if variant.stock_quantity < quantity:
         return StockState.INSUFFICIENT
@@ -546,10 +553,10 @@ def _payment_options(
             name=str(method.get_code_display()),
             fee=_round(Money(method.fee, currency)),
             available=method.accepts(amount),
-            min_order=Money(method.min_order_amount, currency)
+            min_order=_round(Money(method.min_order_amount, currency))
             if method.min_order_amount is not None
             else None,
-            max_order=Money(method.max_order_amount, currency)
+            max_order=_round(Money(method.max_order_amount, currency))
             if method.max_order_amount is not None
             else None,
             max_instalments=method.max_instalments,

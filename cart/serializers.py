@@ -156,7 +156,8 @@ class QuantitySerializer(serializers.Serializer):
 
 
 class VoucherSerializer(serializers.Serializer):
-    code = serializers.CharField(max_length=40)
+    # Blank passes through so the service answers with the shop's own "Enter a voucher code."
+    code = serializers.CharField(max_length=40, allow_blank=True)
 
 
 class ErrorSerializer(serializers.Serializer):

@@ -17,6 +17,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from cart.models import Cart, CartLine, CartStatus, Voucher
 from shop.locale import ShopLocale
@@ -51,6 +52,14 @@ class Activity:
     device: str = ""
 
 
+def _max_message(maximum: int) -> str:
+    return ngettext(
+        "You can buy at most %(max)s of one item.",
+        "You can buy at most %(max)s of one item.",
+        maximum,
+    ) % {"max": maximum}
+
+
 def parse_quantity(raw) -> int:
     """A whole number from 1 to ``CART_MAX_LINE_QUANTITY``; anything else is refused."""
     maximum = settings.CART_MAX_LINE_QUANTITY
@@ -66,7 +75,7 @@ def parse_quantity(raw) -> int:
         raise CartError(_("The quantity must be at least 1."), field="quantity", code="min_value")
     if quantity > maximum:
         raise CartError(
-            _("You can buy at most %(max)s of one item.") % {"max": maximum},
+            _max_message(maximum),
             field="quantity",
             code="max_value",
         )
@@ -124,7 +133,11 @@ def _check_stock(variant: Variant, quantity: int) -> None:
         )
     if quantity > variant.stock_quantity:
         raise CartError(
-            _("Only %(count)s of %(name)s left.")
+            ngettext(
+                "Only %(count)s of %(name)s left.",
+                "Only %(count)s of %(name)s left.",
+                variant.stock_quantity,
+            )
             % {"count": variant.stock_quantity, "name": variant.product.name},
             field="quantity",
             code="insufficient_stock",
@@ -155,8 +168,7 @@ def add_line(*, cart: Cart, sku: str, quantity, activity: Activity) -> CartLine:
         new_quantity = quantity + (line.quantity if line else 0)
         if new_quantity > settings.CART_MAX_LINE_QUANTITY:
             raise CartError(
-                _("You can buy at most %(max)s of one item.")
-                % {"max": settings.CART_MAX_LINE_QUANTITY},
+                _max_message(settings.CART_MAX_LINE_QUANTITY),
                 field="quantity",
                 code="max_value",
             )
@@ -280,11 +292,14 @@ def attach_contact(
     first_name: str = "",
     last_name: str = "",
     marketing_consent: bool | None = None,
+    signed_in_user=None,
 ) -> Customer:
     """Store the shopper's contact as soon as it is given, so a guest cart can be recovered.
 
     Finds the customer by e-mail (any case) or creates a guest; a phone is validated for the
     cart's country and stored as E.164. Consent is recorded only when the shopper answered.
+    Anyone can type anyone's e-mail: a registered customer's phone, name and consent change
+    only when that customer is the one signed in (``signed_in_user``).
     """
     email = (email or "").strip()
     try:
@@ -308,12 +323,19 @@ def attach_contact(
             except IntegrityError:  # created by a concurrent request just now
                 customer = Customer.objects.get(email__iexact=email)
         changed = []
+        may_edit = customer.user_id is None or (
+            signed_in_user is not None and signed_in_user.pk == customer.user_id
+        )
         for field_name, value in (("phone", phone), ("first_name", first_name),
                                   ("last_name", last_name)):  # fmt: skip
-            if value and getattr(customer, field_name) != value:
+            if may_edit and value and getattr(customer, field_name) != value:
                 setattr(customer, field_name, value)
                 changed.append(field_name)
-        if marketing_consent is not None and marketing_consent != customer.marketing_consent:
+        if (
+            may_edit
+            and marketing_consent is not None
+            and marketing_consent != customer.marketing_consent
+        ):
             customer.marketing_consent = marketing_consent
             customer.consent_at = timezone.now() if marketing_consent else None
             customer.consent_source = ConsentSource.CHECKOUT if marketing_consent else ""
@@ -341,6 +363,10 @@ def merge_carts(*, source: Cart, target: Cart, activity: Activity) -> Cart:
             for c in Cart.objects.select_for_update().filter(pk__in=[first, second]).order_by("pk")
         }
         source, target = locked[source.pk], locked[target.pk]
+        if not target.is_open:  # ordered meanwhile on another device: keep the new cart
+            source.customer_id = target.customer_id
+            _touch(source, activity)
+            return source
         existing = {
             line.variant_id: line
             for line in target.lines.select_related("variant__product")

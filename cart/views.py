@@ -70,7 +70,9 @@ def update_line(request: HttpRequest, line_id: int) -> HttpResponse:
             _run(
                 request,
                 lambda: services.set_quantity(
-                    cart=cart, line_id=line_id, quantity=request.POST.get("quantity"),
+                    cart=cart, line_id=line_id,
+                    # a stepper button names the new quantity; "Update" sends the typed one
+                    quantity=request.POST.get("set_quantity") or request.POST.get("quantity"),
                     activity=activity,
                 ),
             )  # fmt: skip

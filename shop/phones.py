@@ -5,6 +5,7 @@ from __future__ import annotations
 import phonenumbers
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from django_countries import countries
 
 
 def normalize_phone(raw: str, country: str | None) -> str:
@@ -22,7 +23,8 @@ def normalize_phone(raw: str, country: str | None) -> str:
             raise ValidationError(
                 _("Enter a valid phone number for %(country)s, e.g. %(example)s."),
                 code="invalid_phone",
-                params={"country": country.upper(), "example": example_number(country)},
+                params={"country": countries.name(country.upper()) or country.upper(),
+                        "example": example_number(country)},  # fmt: skip
             )
         raise ValidationError(
             _("Enter a valid phone number with its country code, e.g. +49 30 123456."),

@@ -180,6 +180,8 @@ USE_TZ = True
 BASE_CURRENCY = os.environ.get("BASE_CURRENCY", "EUR")
 SHOP_DEFAULT_COUNTRY = os.environ.get("SHOP_DEFAULT_COUNTRY", "DE")
 SHOP_NAME = os.environ.get("SHOP_NAME", "Demo Shop")
+# The shop's public address, for links in e-mails sent by background jobs.
+SHOP_BASE_URL = os.environ.get("SHOP_BASE_URL", "http://127.0.0.1:8000")
 SHOP_COUNTRY_COOKIE = "shop_country"
 # Orders placed after this hour (shop time zone) leave on the next business day.
 SHOP_DISPATCH_CUTOFF_HOUR = int(os.environ.get("SHOP_DISPATCH_CUTOFF_HOUR", "14"))
@@ -200,6 +202,35 @@ EXCHANGE_BACKEND = os.environ.get("EXCHANGE_BACKEND", "shop.exchange.RecordedRat
 ECB_RATES_URL = os.environ.get(
     "ECB_RATES_URL", "https://www.ecb.europa.eu/stats/eurofxref/eurofxref-daily.xml"
 )
+
+# --- Payments -----------------------------------------------------------------------------
+# Payment method code -> provider class; "*" serves every other method. With STRIPE_SECRET_KEY
+# set, cards and wallets go to Stripe instead of the sandbox test page.
+STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
+STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
+STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")  # a local server in tests
+_online = (
+    "checkout.payments.stripe.Stripe" if STRIPE_SECRET_KEY else "checkout.payments.sandbox.Sandbox"
+)
+PAYMENT_PROVIDERS = {
+    "cod": "checkout.payments.offline.CashOnDelivery",
+    "bank_transfer": "checkout.payments.offline.BankTransfer",
+    "pix": "checkout.payments.offline.Pix",
+    "boleto": "checkout.payments.sandbox.Sandbox",
+    "konbini": "checkout.payments.sandbox.Sandbox",
+    "*": _online,
+}
+BANK_TRANSFER_ACCOUNT = {
+    "holder": os.environ.get("BANK_ACCOUNT_HOLDER", SHOP_NAME),
+    "iban": os.environ.get("BANK_IBAN", "DE89 3704 0044 0532 0130 00"),
+    "bic": os.environ.get("BANK_BIC", "COBADEFFXXX"),
+    "bank": os.environ.get("BANK_NAME", "Demo Bank"),
+}
+PIX_ACCOUNT = {
+    "key": os.environ.get("PIX_KEY", "123e4567-e12b-12d1-a456-426655440000"),
+    "merchant_name": os.environ.get("PIX_MERCHANT_NAME", SHOP_NAME),
+    "merchant_city": os.environ.get("PIX_MERCHANT_CITY", "SAO PAULO"),
+}
 
 # --- Static and media -----------------------------------------------------------------------
 STATIC_URL = "static/"

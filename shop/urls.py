@@ -5,6 +5,7 @@ from django.urls import include, path
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from checkout import views as checkout_views
 from shop import views
 
 storefront = (
@@ -20,11 +21,14 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("django-rq/", include("django_rq.urls")),
     path("api/v1/", include("cart.api_urls")),
+    path("api/v1/", include("checkout.api_urls")),
+    path("checkout/webhooks/<str:provider>/", checkout_views.webhook, name="checkout-webhook"),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
 urlpatterns += i18n_patterns(
     path("cart/", include("cart.urls")),
+    path("checkout/", include("checkout.urls")),
     path("", include(storefront)),
 )
 

@@ -41,7 +41,7 @@ def message_of(raw, country) -> ValidationError:
 def test_invalid_number_names_the_country_and_shows_an_example():
     error = message_of("123", "DE")
 
-    assert error.messages == ["Enter a valid phone number for DE, e.g. +49 1512 3456789."]
+    assert error.messages == ["Enter a valid phone number for Germany, e.g. +49 1512 3456789."]
 
 
 @pytest.mark.parametrize("raw", ["12", "not a phone", "+49 0", "0000000000000000000"])
@@ -66,11 +66,11 @@ def test_invalid_number_message_is_translated_to_german():
         error = message_of("123", "DE")
 
     (message,) = error.messages
-    assert message != INVALID_FOR_COUNTRY % {"country": "DE", "example": "+49 1512 3456789"}, (
+    assert message != INVALID_FOR_COUNTRY % {"country": "Germany", "example": "+49 1512 3456789"}, (
         f"msgid {INVALID_FOR_COUNTRY!r} has no German translation in locale/de"
     )
     assert "Telefonnummer" in message
-    assert "DE" in message and "+49 1512 3456789" in message
+    assert "Deutschland" in message and "+49 1512 3456789" in message
 
 
 @pytest.mark.django_db
@@ -91,7 +91,7 @@ def test_customer_with_invalid_phone_gets_the_error_on_the_phone_field():
         customer.full_clean()
 
     assert list(raised.value.message_dict) == ["phone"]
-    assert "BR" in raised.value.message_dict["phone"][0]
+    assert "Brazil" in raised.value.message_dict["phone"][0]
 
 
 @pytest.mark.django_db

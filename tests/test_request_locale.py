@@ -5,6 +5,7 @@ Country order: ``?country=`` > the cookie that remembers it > CDN header > Accep
 """
 
 import pytest
+from django_countries import countries
 
 from shop.locale import country_candidates
 
@@ -40,7 +41,8 @@ def shop_of(response):
 
 def country_of(response) -> str:
     shop = shop_of(response)
-    assert f"Prices for {shop.country} in {shop.currency}." in response.text
+    name = countries.name(shop.country)
+    assert f"Prices for {name} in {shop.currency}." in response.text
     return shop.country
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from babel.dates import format_interval
 from django import template
 from django.utils.translation import get_language
-from django_countries import countries
 
 from shop.money import babel_locale
 
@@ -18,11 +17,6 @@ def delivery_window(context, option) -> str:
     shop = context.get("shop")
     locale = babel_locale(get_language(), shop.country if shop else None)
     return format_interval(option.delivery_from, option.delivery_to, "MMMd", locale=locale)
-
-
-@register.filter
-def country_name(code: str) -> str:
-    return str(countries.name(code)) if code else ""
 
 
 @register.filter

@@ -7,13 +7,14 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_countries.fields import CountryField
 
 from shop.phones import normalize_phone
 
 
 class ConsentSource(models.TextChoices):
-    CHECKOUT = "checkout", _("Checkout")
+    CHECKOUT = "checkout", pgettext_lazy("consent given during", "Checkout")
     ACCOUNT = "account", _("Account")
     ADMIN = "admin", _("Admin")
     IMPORT = "import", _("Import")

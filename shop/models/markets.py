@@ -39,8 +39,8 @@ class DutyMode(models.TextChoices):
 
 class PriceRounding(models.TextChoices):
     NONE = "none", _("Exact conversion")
-    NINETY_NINE = "x99", _("Up to .99")
-    WHOLE = "whole", _("Up to whole units")
+    NINETY_NINE = "x99", _("Round up to .99")
+    WHOLE = "whole", _("Round up to whole units")
 
 
 class Market(models.Model):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import template
 from django.urls import translate_url
 from django.utils.translation import get_language
+from django_countries import countries
 
 from shop.money import format_money
 
@@ -25,3 +26,9 @@ def url_in_language(context, language: str) -> str:
     """The current page in another language."""
     request = context["request"]
     return translate_url(request.get_full_path(), language)
+
+
+@register.filter
+def country_name(code) -> str:
+    """The country's name in the page's language: "BR" -> "Brasil"."""
+    return str(countries.name(str(code))) if code else ""

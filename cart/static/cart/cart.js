@@ -65,11 +65,13 @@
     if (live) live.textContent = message;
   }
 
-  function handle(promise) {
+  function handle(promise, place) {
     return promise
       .then(function (data) { setCount(data.item_count || 0); return refresh(); })
       .catch(function (error) {
-        status(firstError(error.data) || (error.message || ""));
+        var message = firstError(error.data) || (error.message || "");
+        var near = place && document.querySelector(place);
+        if (near) { near.textContent = message; } else { status(message); }
       });
   }
 
@@ -101,7 +103,7 @@
       if (submitter && submitter.hasAttribute("data-remove")) {
         handle(api("DELETE", url, null, form));
       } else {
-        var value = submitter && submitter.name === "quantity" ? submitter.value
+        var value = submitter && submitter.name === "set_quantity" ? submitter.value
           : form.querySelector("input[name=quantity]").value;
         handle(api("PATCH", url, { quantity: Number(value) }, form));
       }
@@ -112,7 +114,8 @@
       if (submitter && submitter.name === "remove") {
         handle(api("DELETE", apiBase + "voucher/", null, form));
       } else {
-        handle(api("POST", apiBase + "voucher/", { code: form.querySelector("[name=code]").value }, form));
+        handle(api("POST", apiBase + "voucher/", { code: form.querySelector("[name=code]").value }, form),
+          "[data-voucher-status]");
       }
     }
   });

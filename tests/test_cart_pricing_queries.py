@@ -1,0 +1,145 @@
+"""The pricing function, the cart page and the cart API read a cart in a fixed number of queries,
+whatever the number of lines (1, 10, 100), with and without a voucher or promotions."""
+
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from moneyed import Money
+
+from cart.pricing import locale_for_cart, price_cart
+from shop.models import Attribute, AttributeValue, ProductImage
+from tests import factories
+
+SIZES = (1, 10, 100)
+# What one pricing reads: rates (2), tax rates, lines with variants, fixed prices, attributes,
+# images, promotions with products, shipping, payment, badges, voucher rows, suggestions (3).
+MAX_PRICING_QUERIES = 20
+MAX_PAGE_QUERIES = 30
+
+
+@pytest.fixture
+def shop(cart_world):
+    """The German market with a free-shipping threshold no cart here reaches, so add-on
+    suggestions are looked up for every cart size; a promotion on some products."""
+    w = cart_world
+    w.eu  # noqa: B018  (creates the market)
+    w.de_standard.free_shipping_threshold = Decimal("100000")
+    w.de_standard.save()
+    colour = Attribute.objects.create(code="colour", name="Colour", position=1)
+    size = Attribute.objects.create(code="size", name="Size", position=2)
+    values = [
+        AttributeValue.objects.create(attribute=colour, value="Blue", swatch="#1f4e9c"),
+        AttributeValue.objects.create(attribute=size, value="M"),
+    ]
+    variants = []
+    for number in range(max(SIZES)):
+        product = factories.ProductFactory(tax_class="reduced" if number % 3 else "standard")
+        ProductImage.objects.create(product=product, image=f"products/{number}.jpg")
+        variant = factories.VariantFactory(product=product, stock_quantity=500,
+                                           price=Money(10 + number % 7, "EUR"))  # fmt: skip
+        variant.attribute_values.set(values)
+        if number % 2:
+            factories.VariantPriceFactory(variant=variant, price=Money("19.99", "EUR"))
+        variants.append(variant)
+    factories.PromotionFactory(name="Half the catalog", percentage=Decimal("15"),
+                               products=[v.product for v in variants[::2]])  # fmt: skip
+    factories.PromotionFactory(name="Everything", percentage=Decimal("5"))
+    for _ in range(3):  # candidates for add-on suggestions
+        factories.VariantFactory(price=Money("5.00", "EUR"))
+    w.variants = variants
+    return w
+
+
+def cart_of(shop, size: int, voucher=None):
+    cart = factories.CartFactory(market=shop.eu, country="DE", voucher=voucher)
+    for variant in shop.variants[:size]:
+        factories.CartLineFactory(cart=cart, variant=variant, quantity=2)
+    return cart
+
+
+def pricing_queries(cart) -> int:
+    locale = locale_for_cart(cart)
+    with CaptureQueriesContext(connection) as queries:
+        pricing = price_cart(cart, locale)
+    assert len(pricing.lines) == cart.lines.count()
+    return len(queries)
+
+
+def test_pricing_reads_a_cart_of_any_size_in_the_same_number_of_queries(
+    shop, django_assert_num_queries
+):
+    carts = {size: cart_of(shop, size) for size in SIZES}
+    one_line = pricing_queries(carts[1])
+
+    for size in SIZES[1:]:
+        with django_assert_num_queries(one_line):
+            pricing = price_cart(carts[size], locale_for_cart(carts[size]))
+        assert len(pricing.lines) == size
+        assert not pricing.free_shipping.unlocked  # so the suggestions were looked up too
+    assert one_line <= MAX_PRICING_QUERIES
+
+
+def test_pricing_with_a_voucher_reads_a_cart_of_any_size_in_the_same_number_of_queries(shop):
+    voucher = factories.VoucherFactory(code="TEN", once_per_customer=True)
+    factories.VoucherCurrencyFactory(voucher=voucher, currency="EUR", amount_off=None,
+                                     minimum_order=Decimal("1"))  # fmt: skip
+    customer = factories.CustomerFactory()
+    counts = {}
+    for size in SIZES:
+        cart = cart_of(shop, size, voucher=voucher)
+        cart.customer = customer
+        cart.save()
+        counts[size] = pricing_queries(cart)
+        assert price_cart(cart, locale_for_cart(cart)).voucher_error == ""
+
+    assert counts[1] == counts[10] == counts[100], counts
+    assert counts[1] <= MAX_PRICING_QUERIES
+
+
+def test_pricing_without_suggestions_reads_no_more_than_with_them(shop):
+    cart = cart_of(shop, 10)
+
+    with CaptureQueriesContext(connection) as without:
+        price_cart(cart, locale_for_cart(cart), with_suggestions=False)
+
+    assert len(without) < pricing_queries(cart)
+
+
+def page_queries(client, url: str, cart, **headers) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url, headers={"X-Cart-Token": str(cart.token), **headers})
+    assert response.status_code == 200
+    return len(queries)
+
+
+def test_cart_page_queries_do_not_grow_with_the_lines(shop, client):
+    counts = {size: page_queries(client, "/en/cart/?country=DE", cart_of(shop, size))
+              for size in SIZES}  # fmt: skip
+
+    assert counts[1] == counts[10] == counts[100], counts
+    assert counts[1] <= MAX_PAGE_QUERIES
+
+
+def test_cart_api_queries_do_not_grow_with_the_lines(shop, client):
+    counts = {size: page_queries(client, "/api/v1/cart/?country=DE", cart_of(shop, size))
+              for size in SIZES}  # fmt: skip
+
+    assert counts[1] == counts[10] == counts[100], counts
+    assert counts[1] <= MAX_PAGE_QUERIES
+
+
+def test_session_cart_page_queries_do_not_grow_with_the_lines(shop, client, settings):
+    counts = {}
+    for size in SIZES:
+        cart = cart_of(shop, size)
+        session = client.session
+        session[settings.CART_SESSION_KEY] = str(cart.token)
+        session.save()
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get("/en/cart/?country=DE")
+        assert response.context["pricing"].item_count == 2 * size
+        counts[size] = len(queries)
+
+    assert counts[1] == counts[10] == counts[100], counts
