@@ -1,7 +1,10 @@
 from django.apps import AppConfig
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class CheckoutConfig(AppConfig):
     name = "checkout"
-    verbose_name = _("Checkout")
+    verbose_name = pgettext_lazy("app name", "Checkout")
+
+    def ready(self) -> None:
+        from checkout import signals  # noqa: F401  (queues the confirmation mail)

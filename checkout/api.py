@@ -1,0 +1,154 @@
+"""Checkout JSON API: quote, set contact, place order (``Idempotency-Key`` header).
+
+Same rules as the checkout page: the quote is the cart's pricing for a country, shipping and
+payment method; placing needs the total the shopper was shown and refuses if it changed.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from cart.api import CART_TOKEN, CartAPIView
+from cart.http import activity_for, current_cart, signed_in_user
+from cart.pricing import price_cart
+from cart.serializers import CartPricingSerializer
+from cart.services import CartError, attach_contact
+from checkout.addresses import validate_address
+from checkout.services import CheckoutData, CheckoutError, TotalChanged, place_order
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key", str, OpenApiParameter.HEADER, required=True,
+    description="Any unique string per order attempt; a retry with the same key returns the "
+    "same order.",
+)  # fmt: skip
+
+
+class QuoteSerializer(serializers.Serializer):
+    country = serializers.CharField(max_length=2, required=False)
+    postal_code = serializers.CharField(max_length=20, required=False, allow_blank=True)
+    shipping_method = serializers.IntegerField(required=False, allow_null=True)
+    payment_method = serializers.CharField(max_length=20, required=False, allow_blank=True)
+
+
+class ContactSerializer(serializers.Serializer):
+    email = serializers.EmailField()
+    phone = serializers.CharField(max_length=30, required=False, allow_blank=True)
+    first_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    last_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    marketing_consent = serializers.BooleanField(required=False, allow_null=True, default=None)
+
+
+class PlaceOrderSerializer(ContactSerializer):
+    address = serializers.DictField(child=serializers.CharField(allow_blank=True))
+    shipping_method = serializers.IntegerField()
+    payment_method = serializers.CharField(max_length=20)
+    expected_total = serializers.DecimalField(max_digits=14, decimal_places=3)
+
+
+class OrderSerializer(serializers.Serializer):
+    number = serializers.CharField()
+    status = serializers.CharField()
+    total = serializers.DecimalField(max_digits=14, decimal_places=3)
+    currency = serializers.CharField()
+    payment_method = serializers.CharField()
+    delivery_from = serializers.DateField()
+    delivery_to = serializers.DateField()
+
+
+class QuoteView(CartAPIView):
+    @extend_schema(parameters=[CART_TOKEN], request=QuoteSerializer,
+                   responses=CartPricingSerializer, summary="Price the checkout")  # fmt: skip
+    def post(self, request):
+        data = self.validated(QuoteSerializer, request)
+        cart = self.cart_or_404(request)
+        country = (data.get("country") or request.shop.country).upper()
+        if country not in request.shop_markets:
+            raise ValidationError({"country": ["We do not ship to this country."]})
+        locale = request.shop
+        if country != locale.country:
+            market = request.shop_markets[country]
+            from shop.locale import ShopLocale
+
+            locale = ShopLocale(language=locale.language, country=country,
+                                currency=market.currency, market=market)  # fmt: skip
+        pricing = price_cart(
+            cart, locale, shipping_method_id=data.get("shipping_method"),
+            payment_method=data.get("payment_method") or None, with_suggestions=False,
+        )  # fmt: skip
+        return Response(
+            CartPricingSerializer(pricing, context={"cart": cart, "country": country}).data
+        )
+
+
+class ContactView(CartAPIView):
+    @extend_schema(parameters=[CART_TOKEN], request=ContactSerializer,
+                   responses={204: None}, summary="Save the shopper's contact early")  # fmt: skip
+    def post(self, request):
+        data = self.validated(ContactSerializer, request)
+        cart = current_cart(request, create=True)
+        self.run(
+            lambda: attach_contact(
+                cart=cart, email=data["email"], phone=data.get("phone", ""),
+                first_name=data.get("first_name", ""), last_name=data.get("last_name", ""),
+                marketing_consent=data.get("marketing_consent"), activity=activity_for(request),
+                signed_in_user=signed_in_user(request),
+            )
+        )  # fmt: skip
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PlaceOrderView(CartAPIView):
+    @extend_schema(
+        parameters=[CART_TOKEN, IDEMPOTENCY_KEY],
+        request=PlaceOrderSerializer,
+        responses={201: OrderSerializer, 409: None},
+        summary="Place the order",
+    )
+    def post(self, request):
+        key = request.headers.get("Idempotency-Key", "").strip()
+        if not key or len(key) > 80:
+            raise ValidationError({"Idempotency-Key": ["Send a unique Idempotency-Key header."]})
+        data = self.validated(PlaceOrderSerializer, request)
+        cart = self.cart_or_404(request)
+        market = request.shop.market
+        phone_required = bool(market and market.phone_required) or data["payment_method"] == "cod"
+        try:
+            address = validate_address(
+                data["address"], request.shop.country, phone_required=phone_required
+            )
+        except DjangoValidationError as error:
+            raise ValidationError({"address": error.message_dict}) from None
+        try:
+            customer = attach_contact(
+                cart=cart, email=data["email"], phone=address.get("phone", data.get("phone", "")),
+                first_name=address.get("first_name", ""), last_name=address.get("last_name", ""),
+                marketing_consent=data.get("marketing_consent"), activity=activity_for(request),
+                signed_in_user=signed_in_user(request),
+            )  # fmt: skip
+            order = place_order(
+                cart=cart, locale=request.shop, customer=customer, idempotency_key=key,
+                data=CheckoutData(
+                    email=data["email"], phone=address.get("phone", ""), address=address,
+                    shipping_method_id=data["shipping_method"],
+                    payment_method=data["payment_method"],
+                    expected_total=data["expected_total"],
+                    marketing_consent=bool(data.get("marketing_consent")),
+                ),
+            )  # fmt: skip
+        except TotalChanged as changed:
+            body = CartPricingSerializer(
+                changed.pricing, context={"cart": cart, "country": request.shop.country}
+            ).data
+            return Response(
+                {"expected_total": [changed.message], "pricing": body},
+                status=status.HTTP_409_CONFLICT,
+            )
+        except CheckoutError as error:
+            raise ValidationError({error.field: [error.message]}) from None
+        except CartError as error:
+            raise ValidationError({error.field: error.messages}) from None
+        return Response(OrderSerializer(order).data, status=status.HTTP_201_CREATED)

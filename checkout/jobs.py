@@ -1,0 +1,56 @@
+"""Background jobs of the checkout (RQ, queue "mail"): the order confirmation e-mail."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from checkout.models import Order
+from checkout.selectors import order_for_confirmation
+
+logger = logging.getLogger(__name__)
+
+
+def send_order_confirmation(order_id: int) -> bool:
+    """Mail the confirmation in the order's language and currency, once.
+
+    The row lock and ``confirmation_sent_at`` make a retried or duplicated job send nothing
+    a second time; a job killed after sending but before saving may send it twice (at least
+    once, never zero times).
+    """
+    with transaction.atomic():
+        order = Order.objects.select_for_update().filter(pk=order_id).first()
+        if order is None or order.confirmation_sent_at is not None:
+            return False
+        with translation.override(order.language):
+            context = _context(order)
+            subject = render_to_string("checkout/email/confirmation_subject.txt", context).strip()
+            text = render_to_string("checkout/email/confirmation.txt", context)
+            html = render_to_string("checkout/email/confirmation.html", context)
+        message = EmailMultiAlternatives(
+            subject=subject, body=text, from_email=settings.DEFAULT_FROM_EMAIL, to=[order.email]
+        )
+        message.attach_alternative(html, "text/html")
+        message.send()
+        order.confirmation_sent_at = timezone.now()
+        order.save(update_fields=["confirmation_sent_at"])
+    logger.info("Sent the confirmation of order %s", order.number)
+    return True
+
+
+def _context(order: Order) -> dict:
+    from checkout.views import confirmation_url
+
+    detailed = order_for_confirmation(order.number, token="", session_numbers=[order.number])
+    return {
+        "order": detailed,
+        "payment": detailed.payments.first(),
+        "shop_name": settings.SHOP_NAME,
+        "order_url": settings.SHOP_BASE_URL.rstrip("/") + confirmation_url(order),
+        "shop": None,
+    }

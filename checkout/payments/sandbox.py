@@ -1,0 +1,55 @@
+"""A sandbox provider with a test payment page that can be made to succeed, fail or be
+cancelled: the demo uses it for card, PayPal, Klarna, iDEAL, BLIK, Alipay and other wallets.
+
+It behaves like a hosted payment page: ``start`` sends the shopper to the page with a signed
+link; the page sends them back to ``return_url`` with a signed outcome that ``handle_return``
+verifies, so a shopper cannot mark an order paid by editing the URL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from urllib.parse import urlencode
+
+from django.core import signing
+from django.urls import reverse
+
+from checkout.models import Payment, PaymentStatus
+from checkout.payments.base import PaymentProvider, PaymentStart, PaymentUpdate
+
+SALT = "checkout.sandbox"
+OUTCOMES = {"paid": PaymentStatus.PAID, "failed": PaymentStatus.FAILED,
+            "cancelled": PaymentStatus.CANCELLED}  # fmt: skip
+MAX_AGE = 60 * 60
+
+
+class Sandbox(PaymentProvider):
+    name = "sandbox"
+
+    def start(self, payment: Payment, *, return_url: str) -> PaymentStart:
+        token = signing.dumps({"payment": payment.pk, "return": return_url}, salt=SALT)
+        return PaymentStart(
+            status=PaymentStatus.PENDING,
+            reference=f"sbx_{payment.pk}",
+            redirect_url=reverse("checkout:sandbox") + "?" + urlencode({"t": token}),
+        )
+
+    def handle_return(self, payment: Payment, params: Mapping[str, str]) -> PaymentUpdate:
+        try:
+            data = signing.loads(params.get("outcome", ""), salt=SALT, max_age=MAX_AGE)
+        except signing.BadSignature:
+            return PaymentUpdate(reference=payment.reference, status=payment.status)
+        if data.get("payment") != payment.pk or data.get("status") not in OUTCOMES:
+            return PaymentUpdate(reference=payment.reference, status=payment.status)
+        status = OUTCOMES[data["status"]]
+        reason = "" if status == PaymentStatus.PAID else f"sandbox: {data['status']}"
+        return PaymentUpdate(reference=payment.reference, status=status, failure_reason=reason)
+
+
+def read_start_token(token: str) -> dict:
+    """The payment and return URL of a sandbox page link; raises ``signing.BadSignature``."""
+    return signing.loads(token, salt=SALT, max_age=MAX_AGE)
+
+
+def outcome_token(payment_id: int, status: str) -> str:
+    return signing.dumps({"payment": payment_id, "status": status}, salt=SALT)

@@ -1,0 +1,47 @@
+"""Reads of the checkout: consent wording per market, orders for their confirmation page."""
+
+from __future__ import annotations
+
+from django.core import signing
+from django.db.models import Prefetch
+from django.utils.translation import gettext as _
+
+from checkout.models import Order, OrderLine, Payment
+from shop.models import Market
+
+CONFIRMATION_SALT = "checkout.confirmation"
+CONFIRMATION_MAX_AGE = 60 * 60 * 24 * 30
+
+
+def consent_text(market: Market | None) -> str:
+    """What the shopper agrees to receive, said plainly next to the box."""
+    return _(
+        "Send me offers, new arrivals and a reminder if I leave items in my cart, by e-mail "
+        "(and SMS if I give my phone). I can unsubscribe at any time."
+    )
+
+
+def order_for_confirmation(number: str, *, token: str, session_numbers: list[str]) -> Order | None:
+    """The order if this visitor may see it: placed in this session, or a signed link."""
+    allowed = number in session_numbers
+    if not allowed and token:
+        try:
+            allowed = (
+                signing.loads(token, salt=CONFIRMATION_SALT, max_age=CONFIRMATION_MAX_AGE).get(
+                    "order"
+                )
+                == number
+            )
+        except signing.BadSignature:
+            allowed = False
+    if not allowed:
+        return None
+    return (
+        Order.objects.select_related("customer", "market")
+        .prefetch_related(
+            Prefetch("lines", queryset=OrderLine.objects.order_by("id")),
+            Prefetch("payments", queryset=Payment.objects.order_by("-created_at")),
+        )
+        .filter(number=number)
+        .first()
+    )

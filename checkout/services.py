@@ -1,0 +1,317 @@
+"""Order placement and payment outcomes: the writes of the checkout.
+
+``place_order`` is the one way an order comes to be. In one transaction it locks the cart,
+prices it again, refuses if the total differs from the one the shopper was shown, locks the
+stock rows in a fixed order (variant id), checks and decrements them, writes the order with its
+snapshot, marks the cart converted and, after commit, sends ``order_placed``. A second call for
+the same cart (double click, retried request, back button) or the same idempotency key returns
+the order already placed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.dispatch import Signal
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from cart.models import Cart, CartStatus, Voucher, VoucherRedemption
+from cart.pricing import CartPricing, price_cart
+from checkout.models import Order, OrderLine, OrderStatus, Payment, PaymentStatus
+from checkout.payments.base import PaymentStart, provider_for
+from shop.locale import ShopLocale
+from shop.models import Customer, Variant
+
+# Sent after the order's transaction commits: sender=Order, order=<Order>.
+order_placed = Signal()
+# Sent when a payment fails or is cancelled: sender=Payment, payment=<Payment>.
+payment_failed = Signal()
+
+
+class CheckoutError(Exception):
+    """Placement refused; ``field`` names the input at fault, ``message`` is translated."""
+
+    def __init__(self, message: str, *, field: str = "non_field_errors", code: str = "invalid"):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.code = code
+
+
+class TotalChanged(CheckoutError):
+    """The cart's total is no longer the one the shopper confirmed: nothing was placed."""
+
+    def __init__(self, pricing: CartPricing) -> None:
+        super().__init__(
+            _("The total has changed to %(total)s. Please check your order and confirm again.")
+            % {"total": pricing.total},
+            field="expected_total",
+            code="total_changed",
+        )
+        self.pricing = pricing
+
+
+@dataclass(frozen=True)
+class CheckoutData:
+    """What the shopper entered, already validated by the checkout form or API."""
+
+    email: str
+    phone: str
+    address: dict
+    shipping_method_id: int | None
+    payment_method: str
+    expected_total: Decimal
+    marketing_consent: bool = False
+
+
+def place_order(
+    *,
+    cart: Cart,
+    locale: ShopLocale,
+    data: CheckoutData,
+    customer: Customer,
+    idempotency_key: str | None = None,
+) -> Order:
+    if idempotency_key:
+        existing = Order.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return existing
+    try:
+        with transaction.atomic():
+            return _place(cart, locale, data, customer, idempotency_key)
+    except IntegrityError:
+        # A concurrent request for the same cart or key won the race: return its order.
+        existing = (
+            Order.objects.filter(cart_id=cart.pk).exclude(status=OrderStatus.CANCELLED).first()
+        )
+        if existing is None and idempotency_key:
+            existing = Order.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is None:
+            raise
+        return existing
+
+
+def _place(cart, locale, data, customer, idempotency_key) -> Order:
+    cart = Cart.objects.select_for_update().get(pk=cart.pk)
+    existing = Order.objects.filter(cart=cart).exclude(status=OrderStatus.CANCELLED).first()
+    if existing is not None:  # the same checkout submitted again
+        return existing
+    if cart.status not in {CartStatus.ACTIVE, CartStatus.ABANDONED}:
+        raise CheckoutError(_("This cart can no longer be ordered."), code="closed")
+    if locale.market is None:
+        raise CheckoutError(_("We do not ship to this country."), field="country")
+    pricing = price_cart(
+        cart, locale, shipping_method_id=data.shipping_method_id,
+        payment_method=data.payment_method, with_suggestions=False,
+    )  # fmt: skip
+    _check_pricing(pricing, data)
+    _take_stock(pricing)
+    was_abandoned = cart.status == CartStatus.ABANDONED
+    order = _write_order(cart, locale, data, customer, pricing, idempotency_key)
+    cart.status = CartStatus.RECOVERED if was_abandoned else CartStatus.CONVERTED
+    cart.customer = customer
+    cart.save(update_fields=["status", "customer", "updated_at"])
+    if cart.voucher_id and pricing.voucher_code and not pricing.voucher_error:
+        Voucher.objects.filter(pk=cart.voucher_id).update(times_used=F("times_used") + 1)
+        VoucherRedemption.objects.create(voucher_id=cart.voucher_id, customer=customer, cart=cart)
+    transaction.on_commit(lambda: order_placed.send(sender=Order, order=order))
+    return order
+
+
+def _check_pricing(pricing: CartPricing, data: CheckoutData) -> None:
+    if pricing.is_empty:
+        raise CheckoutError(_("Your cart is empty."), code="empty")
+    if pricing.shipping is None:
+        raise CheckoutError(
+            _("We cannot ship to this country yet."), field="shipping_method", code="no_shipping"
+        )
+    if data.shipping_method_id and pricing.shipping.method_id != data.shipping_method_id:
+        raise CheckoutError(
+            _("This shipping method is not available for your country."),
+            field="shipping_method",
+            code="invalid_choice",
+        )
+    if pricing.payment_method != data.payment_method:
+        raise CheckoutError(
+            _("This payment method is not available for this order."),
+            field="payment_method",
+            code="invalid_choice",
+        )
+    if pricing.total.amount != data.expected_total:
+        raise TotalChanged(pricing)
+
+
+def _take_stock(pricing: CartPricing) -> None:
+    """Lock the variants in id order (no deadlock between two orders) and decrement them."""
+    wanted: dict[str, int] = {}
+    for line in pricing.lines:
+        wanted[line.sku] = wanted.get(line.sku, 0) + line.quantity
+    variants = list(
+        Variant.objects.select_for_update()
+        .select_related("product")
+        .filter(sku__in=wanted)
+        .order_by("pk")
+    )
+    short = []
+    for variant in variants:
+        quantity = wanted[variant.sku]
+        if not variant.active or not variant.product.active:
+            short.append(_("%(name)s is no longer sold.") % {"name": variant.product.name})
+        elif variant.track_stock and variant.stock_quantity < quantity:
+            short.append(
+                ngettext(
+                    "Only %(count)s of %(name)s left.",
+                    "Only %(count)s of %(name)s left.",
+                    variant.stock_quantity,
+                )
+                % {"count": variant.stock_quantity, "name": variant.product.name}
+            )
+    if short:
+        raise CheckoutError(" ".join(short), field="lines", code="out_of_stock")
+    for variant in variants:
+        if variant.track_stock:
+            Variant.objects.filter(pk=variant.pk).update(
+                stock_quantity=F("stock_quantity") - wanted[variant.sku]
+            )
+
+
+def _write_order(cart, locale, data, customer, pricing, idempotency_key) -> Order:
+    shipping = pricing.shipping
+    order = Order.objects.create(
+        cart=cart,
+        idempotency_key=idempotency_key or None,
+        customer=customer,
+        market=locale.market,
+        email=data.email,
+        phone=data.phone,
+        language=locale.language,
+        country=locale.country,
+        currency=pricing.currency,
+        shipping_address=data.address,
+        shipping_method_name=shipping.name,
+        carrier=shipping.carrier,
+        delivery_from=shipping.delivery_from,
+        delivery_to=shipping.delivery_to,
+        payment_method=pricing.payment_method,
+        voucher_code="" if pricing.voucher_error else pricing.voucher_code,
+        prices_include_tax=pricing.prices_include_tax,
+        subtotal=pricing.subtotal.amount,
+        discount=pricing.discount.amount,
+        shipping_price=pricing.shipping_price.amount,
+        tax=pricing.tax.amount,
+        duties=pricing.duties.amount,
+        duty_mode=pricing.duty_mode,
+        duties_prepaid=pricing.duties_prepaid,
+        payment_fee=pricing.payment_fee.amount,
+        total=pricing.total.amount,
+    )
+    skus = [line.sku for line in pricing.lines]
+    variant_ids = dict(Variant.objects.filter(sku__in=skus).values_list("sku", "pk"))
+    OrderLine.objects.bulk_create(
+        OrderLine(
+            order=order,
+            variant_id=variant_ids.get(line.sku),
+            sku=line.sku,
+            product_name=line.product_name,
+            attributes=[list(a) for a in line.attributes],
+            quantity=line.quantity,
+            unit_price=line.unit_price.amount,
+            line_total=line.line_total.amount,
+            tax_rate=line.unit.tax_rate,
+        )
+        for line in pricing.lines
+    )
+    return order
+
+
+@transaction.atomic
+def record_payment_status(*, payment: Payment, status: str, reference: str = "",
+                          failure_reason: str = "") -> Payment:  # fmt: skip
+    """Apply a provider's news to a payment and its order. Idempotent: a webhook delivered
+    twice, or a return after the webhook, changes nothing the second time."""
+    payment = Payment.objects.select_for_update().select_related("order").get(pk=payment.pk)
+    if payment.status in {PaymentStatus.PAID, PaymentStatus.FAILED, PaymentStatus.CANCELLED}:
+        return payment  # final already
+    payment.status = status
+    if reference:
+        payment.reference = reference
+    payment.failure_reason = failure_reason[:255]
+    payment.save(update_fields=["status", "reference", "failure_reason", "updated_at"])
+    order = payment.order
+    if status == PaymentStatus.PAID:
+        Order.objects.filter(pk=order.pk).update(status=OrderStatus.PAID)
+    elif status in {PaymentStatus.FAILED, PaymentStatus.CANCELLED}:
+        _reopen(order)
+        transaction.on_commit(lambda: payment_failed.send(sender=Payment, payment=payment))
+    return payment
+
+
+def _reopen(order: Order) -> None:
+    """A payment that failed: cancel the order, give the stock back, reopen the cart intact."""
+    order = Order.objects.select_for_update().get(pk=order.pk)
+    if order.status == OrderStatus.CANCELLED:
+        return
+    for line in order.lines.exclude(variant=None).order_by("variant_id"):
+        Variant.objects.filter(pk=line.variant_id, track_stock=True).update(
+            stock_quantity=F("stock_quantity") + line.quantity
+        )
+    order.status = OrderStatus.CANCELLED
+    order.save(update_fields=["status"])
+    Cart.objects.filter(pk=order.cart_id).update(
+        status=CartStatus.ACTIVE, last_activity_at=timezone.now()
+    )
+
+
+def start_payment(*, order: Order, return_url: str) -> tuple[Payment, PaymentStart]:
+    """Open a payment for the order with its method's provider and record what it said.
+
+    An attempt still pending is started again rather than doubled: providers' ``start`` is
+    idempotent per payment, so the shopper gets the same payment page, never a second charge.
+    """
+    provider = provider_for(order.payment_method)
+    payment = order.payments.filter(status=PaymentStatus.PENDING, provider=provider.name).first()
+    if payment is None:
+        payment = Payment.objects.create(
+            order=order, provider=provider.name, method=order.payment_method,
+            amount=order.total, currency=order.currency,
+        )  # fmt: skip
+    start = provider.start(payment, return_url=return_url)
+    payment.status = start.status
+    payment.reference = start.reference
+    payment.instructions = start.instructions
+    payment.save(update_fields=["status", "reference", "instructions", "updated_at"])
+    if start.status == PaymentStatus.PAID:
+        Order.objects.filter(pk=order.pk).update(status=OrderStatus.PAID)
+    elif start.instructions.get("kind") == "cod":
+        Order.objects.filter(pk=order.pk).update(status=OrderStatus.CONFIRMED)
+    return payment, start
+
+
+@transaction.atomic
+def create_account_for_order(*, order: Order, password: str) -> None:
+    """Give the order's guest customer a user account with this password."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+
+    customer = Customer.objects.select_for_update().get(pk=order.customer_id)
+    if customer.user_id is not None:
+        raise CheckoutError(_("You already have an account. Sign in with your e-mail."))
+    User = get_user_model()
+    if User.objects.filter(username__iexact=customer.email).exists():
+        raise CheckoutError(_("You already have an account. Sign in with your e-mail."))
+    user = User(username=customer.email, email=customer.email,
+                first_name=customer.first_name, last_name=customer.last_name)  # fmt: skip
+    try:
+        validate_password(password, user)
+    except ValidationError as error:
+        raise CheckoutError(" ".join(error.messages), field="password") from None
+    user.set_password(password)
+    user.save()
+    customer.user = user
+    customer.save(update_fields=["user"])

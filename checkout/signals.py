@@ -1,0 +1,24 @@
+"""After an order is placed, its confirmation e-mail is queued (never sent in the request)."""
+
+from __future__ import annotations
+
+import logging
+
+import django_rq
+from django.dispatch import receiver
+from rq import Retry
+
+from checkout.jobs import send_order_confirmation
+from checkout.services import order_placed
+
+logger = logging.getLogger(__name__)
+
+
+@receiver(order_placed, dispatch_uid="checkout_queue_confirmation")
+def queue_confirmation(sender, order, **kwargs) -> None:
+    django_rq.get_queue("mail").enqueue(
+        send_order_confirmation,
+        order.pk,
+        retry=Retry(max=3, interval=[10, 60, 300]),
+        job_timeout=120,
+    )

@@ -1,0 +1,100 @@
+// One-page checkout enhancements; the page works without them (form posts).
+// - the e-mail is saved on the cart as soon as it is valid (recoverable checkout);
+// - changing shipping or payment re-prices through the JSON API and updates totals in place;
+// - changing the country reloads the page in that country's currency and address format;
+// - Place order cannot be sent twice.
+(function () {
+  "use strict";
+  var form = document.querySelector("[data-checkout]");
+  if (!form) return;
+
+  function csrf() {
+    var input = form.querySelector("input[name=csrfmiddlewaretoken]");
+    return input ? input.value : "";
+  }
+
+  function post(url, body) {
+    return fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: {
+        "Content-Type": "application/json",
+        "Accept": "application/json",
+        "Accept-Language": document.documentElement.lang || "en",
+        "X-CSRFToken": csrf()
+      },
+      body: JSON.stringify(body)
+    });
+  }
+
+  var email = form.querySelector("input[name=email]");
+  var consent = form.querySelector("input[name=marketing_consent]");
+  var savedEmail = "";
+  function saveContact() {
+    if (!email || !email.value || !email.checkValidity() || email.value === savedEmail) return;
+    savedEmail = email.value;
+    post(form.getAttribute("data-contact"), {
+      email: email.value,
+      marketing_consent: consent ? consent.checked : null
+    });
+  }
+  if (email) {
+    email.setAttribute("type", "email");
+    email.addEventListener("change", saveContact);
+    email.addEventListener("blur", saveContact);
+  }
+
+  function checked(name) {
+    var input = form.querySelector("input[name=" + name + "]:checked");
+    return input ? input.value : null;
+  }
+
+  function setMoney(field, money) {
+    var el = form.querySelector("[data-money=" + field + "]");
+    if (el && money) el.textContent = money.formatted;
+  }
+
+  function recalculate() {
+    var shipping = checked("shipping_method");
+    post(form.getAttribute("data-quote"), {
+      shipping_method: shipping ? Number(shipping) : null,
+      payment_method: checked("payment_method") || ""
+    }).then(function (response) {
+      return response.ok ? response.json() : null;
+    }).then(function (pricing) {
+      if (!pricing) return;
+      ["subtotal", "tax", "duties", "payment_fee", "total"].forEach(function (field) {
+        setMoney(field, pricing[field]);
+      });
+      var shippingCell = form.querySelector("[data-money=shipping_price]");
+      if (shippingCell && pricing.shipping) {
+        shippingCell.textContent = pricing.shipping.is_free
+          ? shippingCell.getAttribute("data-free-text") : pricing.shipping.price.formatted;
+      }
+      var fee = form.querySelector(".payment-fee");
+      if (fee) fee.hidden = !Number(pricing.payment_fee.amount);
+      form.querySelector("[data-expected-total]").value = pricing.total.amount;
+      var button = form.querySelector("[data-place-order]");
+      if (button) {
+        button.textContent = button.textContent.replace(/·.*$/, "· " + pricing.total.formatted);
+      }
+    });
+  }
+  form.querySelectorAll("[data-recalculate]").forEach(function (input) {
+    input.addEventListener("change", recalculate);
+  });
+
+  var country = document.querySelector("[data-country-switch]");
+  if (country) {
+    country.addEventListener("change", function () { country.form.submit(); });
+  }
+
+  var placing = false;
+  form.addEventListener("submit", function (event) {
+    var submitter = event.submitter;
+    if (!submitter || submitter.name !== "place_order") return;
+    if (placing) { event.preventDefault(); return; }
+    placing = true;
+    submitter.setAttribute("aria-busy", "true");
+  });
+})();
