@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -41,6 +42,24 @@ def send_order_confirmation(order_id: int) -> bool:
         order.save(update_fields=["confirmation_sent_at"])
     logger.info("Sent the confirmation of order %s", order.number)
     return True
+
+
+def send_missing_confirmations(older_than_minutes: int = 5) -> int:
+    """Cron: queue the confirmations that never left (queue down when the order was placed)."""
+    import django_rq
+
+    now = timezone.now()
+    ids = list(
+        Order.objects.filter(
+            confirmation_sent_at__isnull=True,
+            created_at__lt=now - timedelta(minutes=older_than_minutes),
+            created_at__gt=now - timedelta(days=2),
+        ).values_list("pk", flat=True)[:500]
+    )
+    queue = django_rq.get_queue("mail")
+    for order_id in ids:
+        queue.enqueue(send_order_confirmation, order_id, job_timeout=120)
+    return len(ids)
 
 
 def _context(order: Order) -> dict:

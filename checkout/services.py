@@ -26,6 +26,7 @@ from checkout.models import Order, OrderLine, OrderStatus, Payment, PaymentStatu
 from checkout.payments.base import PaymentStart, provider_for
 from shop.locale import ShopLocale
 from shop.models import Customer, Variant
+from shop.money import format_money
 
 # Sent after the order's transaction commits: sender=Order, order=<Order>.
 order_placed = Signal()
@@ -49,7 +50,7 @@ class TotalChanged(CheckoutError):
     def __init__(self, pricing: CartPricing) -> None:
         super().__init__(
             _("The total has changed to %(total)s. Please check your order and confirm again.")
-            % {"total": pricing.total},
+            % {"total": format_money(pricing.total, pricing.language, pricing.country)},
             field="expected_total",
             code="total_changed",
         )

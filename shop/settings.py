@@ -139,6 +139,7 @@ RQ_QUEUES = {
 # `manage.py rqcron shop.cron` loads them all.
 SHOP_CRON_JOBS: list[tuple[str, str, str]] = [
     ("shop.jobs.update_exchange_rates", "default", os.environ.get("RATES_CRON", "15 6 * * *")),
+    ("checkout.jobs.send_missing_confirmations", "mail", "*/5 * * * *"),
 ]
 
 # Demo data of the apps above the shop, run by `manage.py load_demo` after the shop's own.

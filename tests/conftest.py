@@ -75,16 +75,19 @@ def rates(db):
     return exchange_rates()
 
 
-@pytest.fixture(scope="session")
-def redis_url(tmp_path_factory):
-    """``REDIS_URL`` when the environment gives one (CI), else an embedded real Redis."""
+@pytest.fixture(scope="session", autouse=True)
+def redis_url():
+    """The suite's real Redis: ``REDIS_URL`` when the environment gives one (CI), else an
+    embedded server on the socket ``tests/settings.py`` points the queues at. Started for the
+    whole session so that anything that queues a job (an order's confirmation) reaches Redis."""
+    from django.conf import settings
+
     if os.environ.get("REDIS_URL"):
         yield os.environ["REDIS_URL"]
         return
-    socket_path = tmp_path_factory.mktemp("redis") / "redis.sock"
-    process = embedded_redis.start(socket_path)
+    process = embedded_redis.start(settings.TEST_REDIS_SOCKET)
     try:
-        yield f"unix://{socket_path}?db=0"
+        yield settings.REDIS_URL
     finally:
         embedded_redis.stop(process)
 

@@ -24,3 +24,8 @@ STATIC_ROOT = _TEST_FILES / "static"
 STATIC_ROOT.mkdir()  # WhiteNoise warns about a missing STATIC_ROOT on every request
 # Enqueue at once, not on commit: tests run inside a transaction that never commits.
 RQ = {"COMMIT_MODE": "auto"}
+# Without REDIS_URL (a developer's machine), tests/conftest.py starts a real Redis here.
+TEST_REDIS_SOCKET = _TEST_FILES / "redis.sock"
+if not os.environ.get("REDIS_URL"):
+    REDIS_URL = f"unix://{TEST_REDIS_SOCKET}?db=0"
+    RQ_QUEUES = {name: {**queue, "URL": REDIS_URL} for name, queue in RQ_QUEUES.items()}

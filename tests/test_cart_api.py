@@ -180,6 +180,7 @@ def test_the_answer_to_emptying_the_cart_shows_no_voucher(shop, client):
     [
         ({"code": "NOPE"}, "“NOPE” is not a valid voucher code."),
         ({"code": ""}, "Enter a voucher code."),
+        ({"code": "   "}, "Enter a voucher code."),
         ({}, "This field is required."),
         ({"code": "X" * 41}, "Ensure this field has no more than 40 characters."),
     ],
