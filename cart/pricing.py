@@ -488,11 +488,13 @@ def _shipping_options(
     currency = info.locale.currency
     dispatch = dispatch_date(info.now)
     options = []
+    # A free-shipping voucher makes the cheapest method free, not express delivery.
+    cheapest = min((m.price for m in info.shipping_methods), default=None)
     for method in info.shipping_methods:
         regular = method.price
         threshold = method.free_shipping_threshold
         reached = threshold is not None and goods >= threshold
-        free = free_shipping_voucher or reached or regular == 0
+        free = (free_shipping_voucher and regular == cheapest) or reached or regular == 0
         options.append(
             ShippingOption(
                 method_id=method.pk,

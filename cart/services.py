@@ -96,7 +96,12 @@ def create_cart(*, activity: Activity, customer: Customer | None = None) -> Cart
 
 def _locked(cart: Cart) -> Cart:
     """Re-read the cart under its row lock; only open carts can change."""
-    locked = Cart.objects.select_for_update().select_related("market", "customer").get(pk=cart.pk)
+    # of=("self",): PostgreSQL cannot lock the nullable side of the outer joins.
+    locked = (
+        Cart.objects.select_for_update(of=("self",))
+        .select_related("market", "customer")
+        .get(pk=cart.pk)
+    )
     if not locked.is_open:
         raise CartError(
             _("This cart has already been ordered. Start a new one."),
@@ -182,7 +187,8 @@ def add_line(*, cart: Cart, sku: str, quantity, activity: Activity) -> CartLine:
         else:
             line.quantity = new_quantity  # safe: the cart's row lock serialises its writers
             line.updated_at = now
-            line.save(update_fields=["quantity", "updated_at"])
+            line.unit_price_seen = seen  # the shopper has just seen today's price
+            line.save(update_fields=["quantity", "updated_at", "unit_price_seen"])
         _touch(cart, activity)
     return line
 

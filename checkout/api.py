@@ -18,7 +18,14 @@ from cart.pricing import price_cart
 from cart.serializers import CartPricingSerializer
 from cart.services import CartError, attach_contact
 from checkout.addresses import validate_address
-from checkout.services import CheckoutData, CheckoutError, TotalChanged, place_order
+from checkout.links import payment_return_url
+from checkout.services import (
+    CheckoutData,
+    CheckoutError,
+    TotalChanged,
+    place_order,
+    start_payment,
+)
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key", str, OpenApiParameter.HEADER, required=True,
@@ -49,6 +56,12 @@ class PlaceOrderSerializer(ContactSerializer):
     expected_total = serializers.DecimalField(max_digits=14, decimal_places=3)
 
 
+class PaymentActionSerializer(serializers.Serializer):
+    status = serializers.CharField()
+    redirect_url = serializers.CharField(allow_blank=True, help_text="Send the shopper here.")
+    instructions = serializers.DictField(help_text="What to pay and how (Pix, transfer, COD).")
+
+
 class OrderSerializer(serializers.Serializer):
     number = serializers.CharField()
     status = serializers.CharField()
@@ -57,6 +70,7 @@ class OrderSerializer(serializers.Serializer):
     payment_method = serializers.CharField()
     delivery_from = serializers.DateField()
     delivery_to = serializers.DateField()
+    payment = PaymentActionSerializer(read_only=True, required=False)
 
 
 class QuoteView(CartAPIView):
@@ -151,4 +165,11 @@ class PlaceOrderView(CartAPIView):
             raise ValidationError({error.field: [error.message]}) from None
         except CartError as error:
             raise ValidationError({error.field: error.messages}) from None
-        return Response(OrderSerializer(order).data, status=status.HTTP_201_CREATED)
+        payment, start = start_payment(order=order, return_url=payment_return_url(request, order))
+        body = OrderSerializer(order).data
+        body["payment"] = {
+            "status": payment.status,
+            "redirect_url": start.redirect_url,
+            "instructions": start.instructions,
+        }
+        return Response(body, status=status.HTTP_201_CREATED)

@@ -63,7 +63,7 @@ def send_missing_confirmations(older_than_minutes: int = 5) -> int:
 
 
 def _context(order: Order) -> dict:
-    from checkout.views import confirmation_url
+    from checkout.links import confirmation_url
 
     detailed = order_for_confirmation(order.number, token="", session_numbers=[order.number])
     return {

@@ -153,7 +153,7 @@ def _take_stock(pricing: CartPricing) -> None:
     for line in pricing.lines:
         wanted[line.sku] = wanted.get(line.sku, 0) + line.quantity
     variants = list(
-        Variant.objects.select_for_update()
+        Variant.objects.select_for_update(of=("self",))
         .select_related("product")
         .filter(sku__in=wanted)
         .order_by("pk")
@@ -235,7 +235,9 @@ def record_payment_status(*, payment: Payment, status: str, reference: str = "",
                           failure_reason: str = "") -> Payment:  # fmt: skip
     """Apply a provider's news to a payment and its order. Idempotent: a webhook delivered
     twice, or a return after the webhook, changes nothing the second time."""
-    payment = Payment.objects.select_for_update().select_related("order").get(pk=payment.pk)
+    payment = (
+        Payment.objects.select_for_update(of=("self",)).select_related("order").get(pk=payment.pk)
+    )
     if payment.status in {PaymentStatus.PAID, PaymentStatus.FAILED, PaymentStatus.CANCELLED}:
         return payment  # final already
     payment.status = status

@@ -11,7 +11,6 @@ from django.core import signing
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -20,6 +19,7 @@ from cart.http import activity_for, current_cart, signed_in_user
 from cart.pricing import price_cart
 from cart.services import CartError, attach_contact
 from checkout.forms import AddressForm, ContactForm
+from checkout.links import RETURN_SALT, confirmation_url
 from checkout.models import Order, Payment, PaymentStatus
 from checkout.payments import sandbox
 from checkout.payments.base import InvalidWebhook, provider_named
@@ -35,7 +35,6 @@ from checkout.services import (
 
 logger = logging.getLogger(__name__)
 ORDERS_SESSION_KEY = "checkout_orders"
-RETURN_SALT = "checkout.return"
 
 
 def _int(value) -> int | None:
@@ -163,23 +162,10 @@ def _pay(request: HttpRequest, order: Order) -> HttpResponse:
         open_payment.status != PaymentStatus.PENDING or open_payment.instructions
     ):  # paid, or waiting for money the shopper was told how to send
         return redirect(confirmation_url(order))
-    token = signing.dumps({"order": order.pk}, salt=RETURN_SALT)
-    return_url = (
-        request.build_absolute_uri(
-            reverse("checkout:return", kwargs={"order_number": order.number})
-        )
-        + f"?t={token}"
-    )
-    payment, start = start_payment(order=order, return_url=return_url)
+    payment, start = start_payment(order=order, return_url=payment_return_url(request, order))
     if start.redirect_url:
         return redirect(start.redirect_url)
     return redirect(confirmation_url(order))
-
-
-def confirmation_url(order: Order) -> str:
-    return reverse("checkout:confirmation", kwargs={"order_number": order.number}) + (
-        "?t=" + signing.dumps({"order": order.number}, salt="checkout.confirmation")
-    )
 
 
 def payment_return(request: HttpRequest, order_number: str) -> HttpResponse:

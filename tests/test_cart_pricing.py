@@ -179,16 +179,15 @@ def test_fixed_voucher_without_an_amount_in_the_carts_currency_does_not_apply(ca
     assert pricing.discounts == []
 
 
-def test_free_shipping_voucher_makes_every_shipping_option_free(cart_world, de_cart):
+def test_free_shipping_voucher_makes_the_cheapest_shipping_free_not_express(cart_world, de_cart):
     voucher = factories.VoucherFactory(code="SHIPFREE", kind="free_shipping", percentage=None)
 
     pricing = cart_world.price(with_voucher(de_cart, voucher))
 
     assert pricing.voucher_error == ""
-    assert all(option.is_free and option.price == eur("0") for option in pricing.shipping_options)
-    assert [(o.name, o.regular_price) for o in pricing.shipping_options] == [
-        ("Express", eur("12.90")),  # all free: the fastest first
-        ("Standard", eur("4.90")),
+    assert [(o.name, o.price, o.is_free) for o in pricing.shipping_options] == [
+        ("Standard", eur("0"), True),
+        ("Express", eur("12.90"), False),
     ]
     assert pricing.shipping_price == eur("0")
     assert pricing.free_shipping.unlocked

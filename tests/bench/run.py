@@ -119,8 +119,10 @@ def load(port: int, name: str, make_request) -> dict:
         nonlocal errors
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         state: dict = {}
-        for i in range(per_client):
-            method, path, body, headers = make_request(index, i, state)
+        measured = 0
+        while measured < per_client:
+            method, path, body, headers, *flags = make_request(index, measured, state)
+            counted = flags[0] if flags else True
             started = time.perf_counter()
             conn.request(method, path, body=body, headers=headers)
             response = conn.getresponse()
@@ -132,8 +134,11 @@ def load(port: int, name: str, make_request) -> dict:
             elif "token" not in state and response.getheader("X-Cart-Token"):
                 state["token"] = response.getheader("X-Cart-Token")
             state["last"] = payload
-            with lock:
-                latencies.append(elapsed)
+            state["last_token"] = response.getheader("X-Cart-Token")
+            if counted:
+                measured += 1
+                with lock:
+                    latencies.append(elapsed)
         conn.close()
 
     threads = [threading.Thread(target=client, args=(i,)) for i in range(CLIENTS)]
@@ -152,6 +157,38 @@ def load(port: int, name: str, make_request) -> dict:
         "p50_ms": statistics.median(latencies) * 1000,
         "p95_ms": latencies[int(len(latencies) * 0.95) - 1] * 1000,
     }
+
+
+def page_weight(port: int) -> list[tuple[str, int, int]]:
+    """Bytes of the checkout page's first load: (resource, raw, gzip). Same-host resources."""
+    import gzip
+    import re
+
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    headers = {"Accept-Language": "de"}
+    body = json.dumps({"sku": first_sku(), "quantity": 1})
+    conn.request("POST", "/api/v1/cart/lines/?country=DE", body=body,
+                 headers={**headers, "Content-Type": "application/json"})  # fmt: skip
+    response = conn.getresponse()
+    response.read()
+    token = response.getheader("X-Cart-Token")
+    conn.request("GET", "/de/checkout/?country=DE", headers={**headers, "X-Cart-Token": token})
+    html = conn.getresponse().read()
+    rows = [("checkout HTML", len(html), len(gzip.compress(html)))]
+    for url in re.findall(rb'(?:src|href)="(/[^"]+\.(?:css|js|svg))"', html):
+        conn.request("GET", url.decode())
+        data = conn.getresponse().read()
+        rows.append((url.decode(), len(data), len(gzip.compress(data))))
+    conn.close()
+    return rows
+
+
+def first_sku() -> str:
+    from shop.models import Variant
+
+    return Variant.objects.filter(active=True, product__active=True).values_list(
+        "sku", flat=True
+    )[0]
 
 
 def main() -> None:
@@ -185,11 +222,39 @@ def main() -> None:
 
             return view
 
+        address = {"first_name": "Max", "last_name": "Muster", "street_address": "Hauptstr. 1",
+                   "city": "Berlin", "postal_code": "10115"}  # fmt: skip
+
+        def place_order(index, i, state):
+            """Per order: a new cart with one line, a quote, then the measured placement."""
+            phase = state.get("phase", 0)
+            token = state.get("cart", "")
+            if phase == 0:
+                state["phase"] = 1
+                body = json.dumps({"sku": skus[(index + i) % len(skus)], "quantity": 1})
+                return "POST", "/api/v1/cart/lines/?country=DE", body, json_headers, False
+            if phase == 1:
+                state["cart"] = token = state["last_token"]
+                state["phase"] = 2
+                body = json.dumps({"payment_method": "card"})
+                headers = {**json_headers, "X-Cart-Token": token}
+                return "POST", "/api/v1/checkout/quote/?country=DE", body, headers, False
+            total = json.loads(state["last"])["total"]["amount"]
+            state["phase"] = 0
+            body = json.dumps({"email": f"bench{index}-{i}@example.com", "address": address,
+                               "shipping_method": json.loads(state["last"])["shipping"]["id"],
+                               "payment_method": "card", "expected_total": total})  # fmt: skip
+            headers = {**json_headers, "X-Cart-Token": token, "Idempotency-Key": f"{token}-{i}"}
+            return "POST", "/api/v1/checkout/orders/?country=DE", body, headers, True
+
         results = [
             load(port, "add to cart (API)", add_to_cart),
             load(port, "view cart (API)", viewer("/api/v1/cart/?country=DE")),
             load(port, "view cart page (HTML)", viewer("/de/cart/?country=DE")),
+            load(port, "checkout page (HTML)", viewer("/de/checkout/?country=DE")),
+            load(port, "place order (API)", place_order),
         ]
+        weight = page_weight(port)
     finally:
         server.terminate()
         server.wait(timeout=10)
@@ -205,6 +270,11 @@ def main() -> None:
     for r in results:
         print(f"  {r['name']:<22} {r['requests']:>8} {r['errors']:>6} {r['rps']:>8.1f} "
               f"{r['p50_ms']:>8.1f} {r['p95_ms']:>8.1f}")  # fmt: skip
+    print("\nCheckout page, first load (bytes; images are lazy product thumbnails, not counted)")
+    for name, raw, packed in weight:
+        print(f"  {name:<40} {raw:>8} raw {packed:>7} gzip")
+    print(f"  {'total':<40} {sum(r for _, r, _ in weight):>8} raw "
+          f"{sum(p for _, _, p in weight):>7} gzip")  # fmt: skip
 
 
 if __name__ == "__main__":
