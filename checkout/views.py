@@ -48,7 +48,9 @@ def _forms(request, data=None, payment_method: str = ""):
     shop = request.shop
     market = shop.market
     phone_required = bool(market and market.phone_required) or payment_method == "cod"
-    contact = ContactForm(data, consent_label=consent_text(market), prefix=None)
+    # Unticked where the market requires an explicit opt-in (EU, UK), offered ticked elsewhere.
+    opt_in = market is None or market.marketing_opt_in_required
+    contact = ContactForm(data, consent_label=consent_text(market), consent_initial=not opt_in)
     address = AddressForm(
         data, country_code=shop.country, language=shop.language, phone_required=phone_required
     )
