@@ -19,7 +19,7 @@ from cart.http import activity_for, current_cart, signed_in_user
 from cart.pricing import price_cart
 from cart.services import CartError, attach_contact
 from checkout.forms import AddressForm, ContactForm
-from checkout.links import RETURN_SALT, confirmation_url
+from checkout.links import RETURN_SALT, confirmation_url, payment_return_url
 from checkout.models import Order, Payment, PaymentStatus
 from checkout.payments import sandbox
 from checkout.payments.base import InvalidWebhook, provider_named
