@@ -28,4 +28,4 @@ RQ = {"COMMIT_MODE": "auto"}
 TEST_REDIS_SOCKET = _TEST_FILES / "redis.sock"
 if not os.environ.get("REDIS_URL"):
     REDIS_URL = f"unix://{TEST_REDIS_SOCKET}?db=0"
-    RQ_QUEUES = {name: {**queue, "URL": REDIS_URL} for name, queue in RQ_QUEUES.items()}
+    RQ_QUEUES = {name: {**queue, "URL": REDIS_URL} for name, queue in RQ_QUEUES.items()}  # noqa: F405
