@@ -1,0 +1,171 @@
+"""Abandoned carts in the admin, like shopGold's customer list: filters, a cart icon that opens
+the cart with each product and when it was added. Extends the shop's and the cart's admins."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib import admin
+from django.contrib.admin import ListFilter
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.utils.html import format_html
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+from moneyed import Money
+
+from cart.admin import CartAdmin
+from cart.models import Cart
+from cart.pricing import locale_for_cart, price_cart
+from recovery.selectors import customers_abandoned_between, with_abandoned_cart
+from shop.admin import CustomerAdmin
+from shop.models import Customer
+from shop.money import format_money
+
+
+class AbandonedCartFilter(admin.SimpleListFilter):
+    title = _("abandoned cart")
+    parameter_name = "abandoned_cart"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Yes")), ("no", _("No"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(has_abandoned_cart=True)
+        if self.value() == "no":
+            return queryset.filter(has_abandoned_cart=False)
+        return queryset
+
+
+class CustomerTypeFilter(admin.SimpleListFilter):
+    title = _("customer type")
+    parameter_name = "type"
+
+    def lookups(self, request, model_admin):
+        return [("registered", _("Registered")), ("guest", _("Guest"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "registered":
+            return queryset.filter(user__isnull=False)
+        if self.value() == "guest":
+            return queryset.filter(user__isnull=True)
+        return queryset
+
+
+class AbandonedDateFilter(ListFilter):
+    """Abandoned today, in the last 7 or 30 days, or between two dates (shop time zone)."""
+
+    title = _("abandoned")
+    template = "admin/recovery/abandoned_date_filter.html"
+    parameters = ("abandoned_within", "abandoned_from", "abandoned_to")
+
+    def __init__(self, request, params, model, model_admin):
+        super().__init__(request, params, model, model_admin)
+        self.values = {}
+        for name in self.parameters:
+            if name in params:
+                value = params.pop(name)
+                self.values[name] = value[-1] if isinstance(value, list) else value
+
+    def has_output(self) -> bool:
+        return True
+
+    def expected_parameters(self):
+        return list(self.parameters)
+
+    def choices(self, changelist):
+        current = self.values.get("abandoned_within")
+        options = [(None, _("Any date")), ("1", _("Today")), ("7", _("Last 7 days")),
+                   ("30", _("Last 30 days"))]  # fmt: skip
+        for value, label in options:
+            yield {
+                "selected": current == value and not self._range(),
+                "query_string": changelist.get_query_string(
+                    {"abandoned_within": value} if value else {}, remove=list(self.parameters)
+                ),
+                "display": label,
+            }
+
+    def _range(self):
+        return parse_date(self.values.get("abandoned_from") or "") or None, parse_date(
+            self.values.get("abandoned_to") or ""
+        ) or None
+
+    def queryset(self, request, queryset):
+        first, last = self._range()
+        within = self.values.get("abandoned_within")
+        if within in {"1", "7", "30"} and not (first or last):
+            today = timezone.localdate()
+            first, last = today - timedelta(days=int(within) - 1), today
+        if first or last:
+            return customers_abandoned_between(queryset, first, last)
+        return queryset
+
+
+admin.site.unregister(Customer)
+
+
+@admin.register(Customer)
+class RecoveryCustomerAdmin(CustomerAdmin):
+    list_display = ["display_name", "email", "customer_type", "country", "language",
+                    "marketing_consent", "cart_icon", "cart_value", "abandoned_time"]  # fmt: skip
+    list_filter = [AbandonedCartFilter, CustomerTypeFilter, AbandonedDateFilter,
+                   "marketing_consent", "language", "country"]  # fmt: skip
+    list_select_related = ["user"]
+    list_per_page = 50
+
+    def get_queryset(self, request):
+        return with_abandoned_cart(super().get_queryset(request))
+
+    @admin.display(description=_("name"), ordering="last_name")
+    def display_name(self, customer):
+        return customer.full_name or "—"
+
+    @admin.display(description=_("type"), ordering="user")
+    def customer_type(self, customer):
+        return _("Registered") if customer.user_id else _("Guest")
+
+    @admin.display(description=_("cart"))
+    def cart_icon(self, customer):
+        if not customer.abandoned_cart_id:
+            return ""
+        url = reverse("admin:cart_cart_change", args=[customer.abandoned_cart_id])
+        return format_html(
+            '<a href="{}" title="{}" aria-label="{}">🛒</a>', url, _("Open the abandoned cart"),
+            _("Open the abandoned cart"),
+        )  # fmt: skip
+
+    @admin.display(description=_("cart value"), ordering="abandoned_value")
+    def cart_value(self, customer):
+        if customer.abandoned_value is None:
+            return ""
+        money = Money(customer.abandoned_value, customer.abandoned_currency)
+        return format_money(money, get_language(), customer.country.code or None)
+
+    @admin.display(description=_("abandoned at"), ordering="abandoned_at")
+    def abandoned_time(self, customer):
+        if customer.abandoned_at is None:
+            return ""
+        return timezone.localtime(customer.abandoned_at).strftime("%Y-%m-%d %H:%M")
+
+
+admin.site.unregister(Cart)
+
+
+@admin.register(Cart)
+class RecoveryCartAdmin(CartAdmin):
+    """The cart as the shopper left it: each product, its attributes and when it was added,
+    with the totals from the pricing function (in the cart's own market and currency)."""
+
+    change_form_template = "admin/recovery/cart/change_form.html"
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        cart = self.get_object(request, object_id)
+        extra_context = extra_context or {}
+        if cart is not None:
+            extra_context["pricing"] = price_cart(cart, locale_for_cart(cart),
+                                                  with_suggestions=False)  # fmt: skip
+            extra_context["cart_object"] = cart
+        return super().change_view(request, object_id, form_url, extra_context)
