@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from moneyed import Money
@@ -22,6 +23,14 @@ from recovery.selectors import customers_abandoned_between, with_abandoned_cart
 from shop.admin import CustomerAdmin
 from shop.models import Customer
 from shop.money import format_money
+
+
+CART_ICON = mark_safe(
+    '<svg aria-hidden="true" width="18" height="18" viewBox="0 0 24 24" fill="none" '
+    'stroke="currentColor" stroke-width="2"><circle cx="9" cy="20" r="1.5"/>'
+    '<circle cx="18" cy="20" r="1.5"/><path d="M2 3h3l2.6 12.4a1 1 0 0 0 1 .8h9.8a1 1 0 0 0 '
+    '1-.8L21 7H6"/></svg>'
+)
 
 
 class AbandonedCartFilter(admin.SimpleListFilter):
@@ -133,8 +142,8 @@ class RecoveryCustomerAdmin(CustomerAdmin):
             return ""
         url = reverse("admin:cart_cart_change", args=[customer.abandoned_cart_id])
         return format_html(
-            '<a href="{}" title="{}" aria-label="{}">🛒</a>', url, _("Open the abandoned cart"),
-            _("Open the abandoned cart"),
+            '<a href="{}" title="{}" aria-label="{}">{}</a>', url, _("Open the abandoned cart"),
+            _("Open the abandoned cart"), CART_ICON,
         )  # fmt: skip
 
     @admin.display(description=_("cart value"), ordering="abandoned_value")
@@ -161,6 +170,8 @@ class RecoveryCartAdmin(CartAdmin):
 
     change_form_template = "admin/recovery/cart/change_form.html"
 
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False  # a shopper's cart is theirs: staff look, they do not edit it
     def change_view(self, request, object_id, form_url="", extra_context=None):
         cart = self.get_object(request, object_id)
         extra_context = extra_context or {}
