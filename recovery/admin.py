@@ -24,7 +24,6 @@ from shop.admin import CustomerAdmin
 from shop.models import Customer
 from shop.money import format_money
 
-
 CART_ICON = mark_safe(
     '<svg aria-hidden="true" width="18" height="18" viewBox="0 0 24 24" fill="none" '
     'stroke="currentColor" stroke-width="2"><circle cx="9" cy="20" r="1.5"/>'
