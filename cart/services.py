@@ -272,6 +272,16 @@ def remove_voucher(*, cart: Cart, activity: Activity) -> None:
         _touch(cart, activity)
 
 
+def set_region(*, cart: Cart, region: str, activity: Activity) -> None:
+    """The state or province of the address, where tax depends on it (US, CA)."""
+    region = (region or "").strip()[:10]
+    with transaction.atomic():
+        cart = _locked(cart)
+        if cart.region != region:
+            cart.region = region
+            _touch(cart, activity)
+
+
 def select_shipping(*, cart: Cart, method_id, activity: Activity) -> None:
     from cart.pricing import price_cart
 

@@ -16,7 +16,7 @@ from cart.api import CART_TOKEN, CartAPIView
 from cart.http import activity_for, current_cart, signed_in_user
 from cart.pricing import price_cart
 from cart.serializers import CartPricingSerializer
-from cart.services import CartError, attach_contact
+from cart.services import CartError, attach_contact, set_region
 from checkout.addresses import validate_address
 from checkout.links import payment_return_url
 from checkout.services import (
@@ -37,6 +37,10 @@ IDEMPOTENCY_KEY = OpenApiParameter(
 class QuoteSerializer(serializers.Serializer):
     country = serializers.CharField(max_length=2, required=False)
     postal_code = serializers.CharField(max_length=20, required=False, allow_blank=True)
+    region = serializers.CharField(
+        max_length=10, required=False, allow_blank=True,
+        help_text="State or province code (US, CA): sales tax depends on it.",
+    )  # fmt: skip
     shipping_method = serializers.IntegerField(required=False, allow_null=True)
     payment_method = serializers.CharField(max_length=20, required=False, allow_blank=True)
 
@@ -79,6 +83,9 @@ class QuoteView(CartAPIView):
     def post(self, request):
         data = self.validated(QuoteSerializer, request)
         cart = self.cart_or_404(request)
+        if "region" in data:
+            set_region(cart=cart, region=data["region"], activity=activity_for(request))
+            cart.refresh_from_db()
         country = (data.get("country") or request.shop.country).upper()
         if country not in request.shop_markets:
             raise ValidationError({"country": ["We do not ship to this country."]})

@@ -106,6 +106,10 @@ def _place(cart, locale, data, customer, idempotency_key) -> Order:
         raise CheckoutError(_("This cart can no longer be ordered."), code="closed")
     if locale.market is None:
         raise CheckoutError(_("We do not ship to this country."), field="country")
+    region = str(data.address.get("country_area") or "")[:10]
+    if region != cart.region:  # sales tax by state or province follows the address
+        cart.region = region
+        cart.save(update_fields=["region", "updated_at"])
     pricing = price_cart(
         cart, locale, shipping_method_id=data.shipping_method_id,
         payment_method=data.payment_method, with_suggestions=False,

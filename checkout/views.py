@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from cart.http import activity_for, current_cart, signed_in_user
 from cart.pricing import price_cart
-from cart.services import CartError, attach_contact
+from cart.services import CartError, attach_contact, set_region
 from checkout.forms import AddressForm, ContactForm
 from checkout.links import RETURN_SALT, confirmation_url, payment_return_url
 from checkout.models import Order, Payment, PaymentStatus
@@ -63,6 +63,9 @@ def checkout_page(request: HttpRequest) -> HttpResponse:
         messages.info(request, _("Your cart is empty."))
         return redirect("cart:page")
     source = request.POST if request.method == "POST" else request.GET
+    if "country_area" in source:  # the state or province decides US and CA sales tax
+        set_region(cart=cart, region=source.get("country_area", ""), activity=activity_for(request))
+        cart.refresh_from_db()
     shipping_method_id = _int(source.get("shipping_method"))
     payment_method = source.get("payment_method", "")
     pricing = price_cart(

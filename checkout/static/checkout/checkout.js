@@ -56,16 +56,20 @@
 
   function recalculate() {
     var shipping = checked("shipping_method");
-    post(form.getAttribute("data-quote"), {
+    var region = form.querySelector("[name=country_area]");
+    var body = {
       shipping_method: shipping ? Number(shipping) : null,
       payment_method: checked("payment_method") || ""
-    }).then(function (response) {
+    };
+    if (region) body.region = region.value;
+    post(form.getAttribute("data-quote"), body).then(function (response) {
       return response.ok ? response.json() : null;
     }).then(function (pricing) {
       if (!pricing) return;
-      ["subtotal", "tax", "duties", "payment_fee", "total"].forEach(function (field) {
+      ["subtotal", "duties", "payment_fee", "total"].forEach(function (field) {
         setMoney(field, pricing[field]);
       });
+      if (pricing.tax_known) setMoney("tax", pricing.tax);
       var shippingCell = form.querySelector("[data-money=shipping_price]");
       if (shippingCell && pricing.shipping) {
         shippingCell.textContent = pricing.shipping.is_free
@@ -80,7 +84,7 @@
       }
     });
   }
-  form.querySelectorAll("[data-recalculate]").forEach(function (input) {
+  form.querySelectorAll("[data-recalculate], select[name=country_area]").forEach(function (input) {
     input.addEventListener("change", recalculate);
   });
 
