@@ -32,6 +32,7 @@ from checkout.services import (
     record_payment_status,
     start_payment,
 )
+from shop.models import PaymentMethodCode
 
 logger = logging.getLogger(__name__)
 ORDERS_SESSION_KEY = "checkout_orders"
@@ -251,7 +252,13 @@ def sandbox_page(request: HttpRequest) -> HttpResponse:
         return redirect(
             data["return"] + separator + "outcome=" + sandbox.outcome_token(payment.pk, outcome)
         )
-    return render(request, "checkout/sandbox.html", {"payment": payment, "token": request.GET["t"]})
+    labels = dict(PaymentMethodCode.choices)
+    return render(
+        request,
+        "checkout/sandbox.html",
+        {"payment": payment, "token": request.GET["t"],
+         "method_name": labels.get(payment.method, payment.method)},
+    )  # fmt: skip
 
 
 @require_POST
