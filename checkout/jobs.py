@@ -72,4 +72,7 @@ def _context(order: Order) -> dict:
         "shop_name": settings.SHOP_NAME,
         "order_url": settings.SHOP_BASE_URL.rstrip("/") + confirmation_url(order),
         "shop": None,
+        # Japanese greets by family name ("山田様"); elsewhere the first name is friendlier.
+        "greeting_name": (detailed.customer.last_name if order.language == "ja"
+                          else detailed.customer.first_name),  # fmt: skip
     }
