@@ -114,6 +114,8 @@ def _locked(cart: Cart) -> Cart:
 def _touch(cart: Cart, activity: Activity) -> None:
     """Record the activity: its time, locale and device; an abandoned cart is active again."""
     locale = activity.locale
+    if cart.pk and cart.currency and cart.currency != locale.currency:
+        _reprice_seen(cart, activity)
     cart.last_activity_at = timezone.now()
     cart.market = locale.market
     cart.country = locale.country
@@ -125,6 +127,19 @@ def _touch(cart: Cart, activity: Activity) -> None:
         cart.status = CartStatus.ACTIVE
         cart.abandoned_at = None
     cart.save()
+
+
+def _reprice_seen(cart: Cart, activity: Activity) -> None:
+    """The shopper now sees another currency: the prices they saw become today's prices in it,
+    so every line of the cart speaks one currency (and no warning compares two)."""
+    context = price_context(activity.locale, region=cart.region)
+    lines = list(
+        CartLine.objects.filter(cart=cart).select_related("variant__product")
+        .prefetch_related("variant__prices")
+    )  # fmt: skip
+    for line in lines:
+        line.unit_price_seen = variant_unit_price(line.variant, context).shown
+    CartLine.objects.bulk_update(lines, ["unit_price_seen", "unit_price_seen_currency"])
 
 
 def _check_stock(variant: Variant, quantity: int) -> None:

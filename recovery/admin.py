@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin import ListFilter
 from django.urls import reverse
 from django.utils import timezone
@@ -22,7 +22,7 @@ from cart.pricing import locale_for_cart, price_cart
 from recovery.selectors import customers_abandoned_between, with_abandoned_cart
 from shop.admin import CustomerAdmin
 from shop.models import Customer
-from shop.money import format_money
+from shop.money import MissingRateError, format_money
 
 CART_ICON = mark_safe(
     '<svg aria-hidden="true" width="18" height="18" viewBox="0 0 24 24" fill="none" '
@@ -71,6 +71,11 @@ class AbandonedDateFilter(ListFilter):
 
     def __init__(self, request, params, model, model_admin):
         super().__init__(request, params, model, model_admin)
+        # The other active filters, kept as hidden fields of the from–to form.
+        self.request_params = {
+            key: value for key, value in request.GET.items()
+            if key not in self.parameters and key not in ("p", "e")
+        }  # fmt: skip
         self.values = {}
         for name in self.parameters:
             if name in params:
@@ -97,9 +102,13 @@ class AbandonedDateFilter(ListFilter):
             }
 
     def _range(self):
-        return parse_date(self.values.get("abandoned_from") or "") or None, parse_date(
-            self.values.get("abandoned_to") or ""
-        ) or None
+        return self._date("abandoned_from"), self._date("abandoned_to")
+
+    def _date(self, name: str):
+        try:
+            return parse_date(self.values.get(name) or "")
+        except ValueError:  # well formed but impossible, like 2026-02-30: ignore it
+            return None
 
     def queryset(self, request, queryset):
         first, last = self._range()
@@ -175,7 +184,13 @@ class RecoveryCartAdmin(CartAdmin):
         cart = self.get_object(request, object_id)
         extra_context = extra_context or {}
         if cart is not None:
-            extra_context["pricing"] = price_cart(cart, locale_for_cart(cart),
-                                                  with_suggestions=False)  # fmt: skip
+            try:
+                extra_context["pricing"] = price_cart(
+                    cart, locale_for_cart(cart), with_suggestions=False
+                )
+            except MissingRateError:
+                messages.warning(request, _("No exchange rate for %(currency)s: run the rates "
+                                            "job to see this cart's totals.")
+                                 % {"currency": cart.currency})  # fmt: skip
             extra_context["cart_object"] = cart
         return super().change_view(request, object_id, form_url, extra_context)

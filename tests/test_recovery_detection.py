@@ -1,0 +1,343 @@
+"""Abandonment detection (``recovery.services.detect_abandoned_carts``): an active cart with lines
+and no activity for its market's cut-off becomes abandoned, once, by set-based updates; a write
+makes it active again, an order makes it recovered; old abandoned carts expire and carts nobody
+can be contacted about are deleted after their retention period."""
+
+from __future__ import annotations
+
+import io
+import threading
+from datetime import timedelta
+
+import pytest
+import redis
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from rq.cron import CronScheduler
+
+from cart import services as cart_services
+from cart.models import Cart, CartLine, CartStatus
+from recovery.jobs import detect_abandoned_carts_job
+from recovery.services import DetectionResult, detect_abandoned_carts
+from shop.locale import ShopLocale
+from tests import factories
+from tests.recovery_world import abandoned_cart, cart_idle_since, snapshot, variant
+
+HOUR = timedelta(hours=1)
+DAY = timedelta(days=1)
+
+
+@pytest.fixture
+def now():
+    return timezone.now()
+
+
+@pytest.fixture
+def market(db):
+    return factories.MarketFactory(currency="EUR", abandonment_cutoff_minutes=60)
+
+
+@pytest.fixture
+def shirt(db):
+    return variant("10.00", sku="SHIRT")
+
+
+@pytest.fixture
+def customer(db):
+    return factories.CustomerFactory()
+
+
+def status_of(cart: Cart) -> str:
+    cart.refresh_from_db()
+    return cart.status
+
+
+# --- abandonment ------------------------------------------------------------------------------
+
+
+def test_a_cart_idle_longer_than_the_cut_off_is_abandoned_at_last_activity_plus_cut_off(
+    market, shirt, customer, now
+):
+    last_activity = now - timedelta(minutes=61, microseconds=123_456)
+    cart = cart_idle_since(market, last_activity, (shirt, 1, "11.90"), customer=customer)
+
+    result = detect_abandoned_carts(now=now)
+
+    cart.refresh_from_db()
+    assert result.abandoned == 1
+    assert cart.status == CartStatus.ABANDONED
+    assert cart.abandoned_at == last_activity + timedelta(minutes=60)
+    assert cart.last_activity_at == last_activity, "detection is not activity"
+
+
+def test_a_cart_just_under_the_cut_off_stays_active(market, shirt, customer, now):
+    cart = cart_idle_since(market, now - timedelta(minutes=59, seconds=59), (shirt, 1, "11.90"),
+                           customer=customer)  # fmt: skip
+
+    assert detect_abandoned_carts(now=now).abandoned == 0
+    cart.refresh_from_db()
+    assert (cart.status, cart.abandoned_at) == (CartStatus.ACTIVE, None)
+
+
+def test_a_cart_without_lines_is_never_abandoned(market, customer, now):
+    cart = cart_idle_since(market, now - 10 * DAY, customer=customer)
+
+    assert detect_abandoned_carts(now=now).abandoned == 0
+    assert status_of(cart) == CartStatus.ACTIVE
+
+
+def test_each_market_s_own_cut_off_is_respected(shirt, customer, now):
+    quick = factories.MarketFactory(abandonment_cutoff_minutes=30)
+    patient = factories.MarketFactory(abandonment_cutoff_minutes=180)
+    idle_45_min = now - timedelta(minutes=45)
+    idle_4_hours = now - 4 * HOUR
+    quick_45 = cart_idle_since(quick, idle_45_min, (shirt, 1, "10"), customer=customer)
+    patient_45 = cart_idle_since(patient, idle_45_min, (shirt, 1, "10"), customer=customer)
+    patient_4h = cart_idle_since(patient, idle_4_hours, (shirt, 1, "10"), customer=customer)
+
+    assert detect_abandoned_carts(now=now).abandoned == 2
+
+    for cart in (quick_45, patient_45, patient_4h):
+        cart.refresh_from_db()
+    assert (quick_45.status, quick_45.abandoned_at) == (
+        CartStatus.ABANDONED, idle_45_min + timedelta(minutes=30))  # fmt: skip
+    assert (patient_45.status, patient_45.abandoned_at) == (CartStatus.ACTIVE, None)
+    assert (patient_4h.status, patient_4h.abandoned_at) == (
+        CartStatus.ABANDONED, idle_4_hours + timedelta(minutes=180))  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "status", [CartStatus.CONVERTED, CartStatus.MERGED, CartStatus.RECOVERED, CartStatus.EXPIRED]
+)
+def test_carts_that_are_no_longer_open_are_left_alone(market, shirt, customer, now, status):
+    cart = cart_idle_since(market, now - 2 * DAY, (shirt, 1, "10"), customer=customer,
+                           status=status)  # fmt: skip
+    before = snapshot([cart])
+
+    assert detect_abandoned_carts(now=now) == DetectionResult(abandoned=0, expired=0, purged=0)
+    assert snapshot([cart]) == before
+
+
+def test_running_it_again_changes_nothing(market, shirt, customer, now):
+    cart_idle_since(market, now - 2 * HOUR, (shirt, 1, "10"), customer=customer)
+    cart_idle_since(market, now - 5 * HOUR, (shirt, 2, "10"), customer=customer)
+    cart_idle_since(market, now - 5 * HOUR, customer=customer)  # no lines
+    cart_idle_since(market, now - timedelta(minutes=10), (shirt, 1, "10"), customer=customer)
+    abandoned_cart(market, now - 100 * DAY, (shirt, 1, "10"), customer=customer)
+    cart_idle_since(market, now - 40 * DAY, (shirt, 1, "10"))  # a guest's, to purge
+    first = detect_abandoned_carts(now=now)
+    after_first = snapshot()
+
+    second = detect_abandoned_carts(now=now)
+
+    assert first == DetectionResult(abandoned=3, expired=1, purged=1)
+    assert second == DetectionResult(abandoned=0, expired=0, purged=0)
+    assert snapshot() == after_first
+
+
+def test_detection_issues_the_same_queries_for_5_carts_as_for_50(market, shirt, customer):
+    now = timezone.now()
+
+    def carts_of_every_kind(n: int) -> None:
+        for _ in range(n):
+            cart_idle_since(market, now - 2 * HOUR, (shirt, 1, "10"), customer=customer)
+            abandoned_cart(market, now - 100 * DAY, (shirt, 1, "10"), customer=customer)
+            cart_idle_since(market, now - 40 * DAY, customer=None)  # a guest's, to purge
+
+    def queries_of_a_run(n: int) -> int:
+        carts_of_every_kind(n)
+        with CaptureQueriesContext(connection) as queries:
+            result = detect_abandoned_carts(now=now)
+        assert result == DetectionResult(abandoned=n, expired=n, purged=n)
+        return len(queries)
+
+    assert queries_of_a_run(5) == queries_of_a_run(50)
+
+
+# --- back to active, recovered ----------------------------------------------------------------
+
+
+def test_a_write_to_an_abandoned_cart_makes_it_active_again(market, shirt, customer, now):
+    cart = cart_idle_since(market, now - 3 * HOUR, (shirt, 1, "10"), customer=customer)
+    detect_abandoned_carts(now=now)
+    assert status_of(cart) == CartStatus.ABANDONED
+    activity = cart_services.Activity(
+        locale=ShopLocale(language="en", country="DE", currency="EUR", market=market)
+    )
+
+    cart_services.add_line(cart=cart, sku=shirt.sku, quantity=1, activity=activity)
+
+    cart.refresh_from_db()
+    assert (cart.status, cart.abandoned_at) == (CartStatus.ACTIVE, None)
+    assert CartLine.objects.get(cart=cart).quantity == 2
+    assert detect_abandoned_carts().abandoned == 0, "it has just seen activity"
+    assert status_of(cart) == CartStatus.ACTIVE
+
+
+@pytest.fixture
+def world(cart_world):
+    from tests.checkout_world import CheckoutWorld
+
+    return CheckoutWorld()
+
+
+def test_an_order_placed_from_an_abandoned_cart_makes_it_recovered(world):
+    cart = world.checkout_cart("DE", (world.shirt_m, 1))
+    Cart.objects.filter(pk=cart.pk).update(last_activity_at=timezone.now() - 2 * HOUR)
+    detect_abandoned_carts()
+    assert status_of(cart) == CartStatus.ABANDONED
+
+    order = world.place(cart)
+
+    cart.refresh_from_db()
+    assert order.cart_id == cart.pk
+    assert cart.status == CartStatus.RECOVERED
+    assert cart.customer_id == order.customer_id
+    assert detect_abandoned_carts().abandoned == 0
+    assert status_of(cart) == CartStatus.RECOVERED
+
+
+# --- expiry and purge -------------------------------------------------------------------------
+
+
+def test_abandoned_carts_older_than_the_expiry_period_expire(
+    market, shirt, customer, now, settings
+):
+    settings.RECOVERY_EXPIRE_AFTER_DAYS = 90
+    old = abandoned_cart(market, now - 90 * DAY - timedelta(seconds=1), (shirt, 1, "10"),
+                         customer=customer)  # fmt: skip
+    recent = abandoned_cart(market, now - 89 * DAY, (shirt, 1, "10"), customer=customer)
+
+    assert detect_abandoned_carts(now=now).expired == 1
+
+    assert status_of(old) == CartStatus.EXPIRED
+    assert status_of(recent) == CartStatus.ABANDONED
+
+
+def test_carts_nobody_can_be_contacted_about_are_deleted_after_the_retention_period(
+    market, shirt, customer, now, settings
+):
+    settings.RECOVERY_GUEST_RETENTION_DAYS = 30
+    settings.RECOVERY_EXPIRE_AFTER_DAYS = 90
+    stale_guest = cart_idle_since(market, now - 31 * DAY, (shirt, 1, "10"))
+    stale_guest_empty = cart_idle_since(market, now - 31 * DAY)
+    stale_guest_abandoned = abandoned_cart(market, now - 40 * DAY, (shirt, 1, "10"))
+    recent_guest = cart_idle_since(market, now - 29 * DAY, (shirt, 1, "10"))
+    stale_customer = cart_idle_since(market, now - 60 * DAY, (shirt, 1, "10"), customer=customer)
+
+    result = detect_abandoned_carts(now=now)
+
+    assert result.purged == 3
+    remaining = set(Cart.objects.values_list("pk", flat=True))
+    assert {stale_guest.pk, stale_guest_empty.pk, stale_guest_abandoned.pk}.isdisjoint(remaining)
+    assert not CartLine.objects.filter(
+        cart_id__in=[stale_guest.pk, stale_guest_abandoned.pk]).exists()  # fmt: skip
+    assert {recent_guest.pk, stale_customer.pk} <= remaining
+    assert status_of(recent_guest) == CartStatus.ABANDONED, "kept, and still recoverable"
+    assert status_of(stale_customer) == CartStatus.ABANDONED
+
+
+def test_a_cart_with_an_order_is_never_purged(world, settings):
+    settings.RECOVERY_GUEST_RETENTION_DAYS = 30
+    cart = world.checkout_cart("DE", (world.shirt_m, 1))
+    world.place(cart)
+    # The cart's customer is gone (say, erased on request); its order must keep its cart.
+    Cart.objects.filter(pk=cart.pk).update(
+        customer=None, last_activity_at=timezone.now() - 60 * DAY
+    )
+
+    assert detect_abandoned_carts().purged == 0
+    assert Cart.objects.filter(pk=cart.pk).exists()
+
+
+# --- the command and the recurring job --------------------------------------------------------
+
+
+def test_the_command_runs_detection_and_prints_the_counts(market, shirt, customer):
+    now = timezone.now()
+    cart_idle_since(market, now - 2 * HOUR, (shirt, 1, "10"), customer=customer)
+    cart_idle_since(market, now - 3 * HOUR, (shirt, 1, "10"), customer=customer)
+    abandoned_cart(market, now - 100 * DAY, (shirt, 1, "10"), customer=customer)
+    cart_idle_since(market, now - 40 * DAY)  # a guest's empty cart
+    out = io.StringIO()
+
+    call_command("detect_abandoned_carts", stdout=out)
+
+    assert out.getvalue().strip() == "abandoned 2, expired 1, purged 1"
+    assert Cart.objects.filter(status=CartStatus.ABANDONED).count() == 2
+
+
+def test_the_job_runs_detection_and_returns_the_counts(market, shirt, customer):
+    cart_idle_since(market, timezone.now() - 2 * HOUR, (shirt, 1, "10"), customer=customer)
+
+    assert detect_abandoned_carts_job() == {"abandoned": 1, "expired": 0, "purged": 0}
+
+
+def test_the_detection_job_is_in_the_cron_configuration_every_minute(settings):
+    assert ("recovery.jobs.detect_abandoned_carts_job", "default", "* * * * *") in (
+        settings.SHOP_CRON_JOBS
+    )
+
+
+@pytest.mark.redis
+def test_rq_cron_loads_the_detection_job_every_minute(redis_url):
+    scheduler = CronScheduler(connection=redis.Redis.from_url(redis_url))
+
+    scheduler.load_config_from_file("shop.cron")
+
+    jobs = {job.func_name: job for job in scheduler.get_jobs()}
+    job = jobs["recovery.jobs.detect_abandoned_carts_job"]
+    assert job.func is detect_abandoned_carts_job
+    assert (job.queue_name, job.cron) == ("default", "* * * * *")
+
+
+# --- two runs at once (PostgreSQL) ------------------------------------------------------------
+
+RUNS = 4
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="overlapping runs are only meaningful on PostgreSQL (SQLite serialises every write)",
+)
+@pytest.mark.django_db(transaction=True)
+def test_overlapping_runs_abandon_each_cart_exactly_once():
+    now = timezone.now()
+    quick = factories.MarketFactory(abandonment_cutoff_minutes=30)
+    slow = factories.MarketFactory(abandonment_cutoff_minutes=90)
+    customer = factories.CustomerFactory()
+    shirt = variant("10.00")
+    idle = {}
+    for i in range(150):
+        market = quick if i % 2 else slow
+        last = now - timedelta(minutes=120 + i)
+        cart = cart_idle_since(market, last, (shirt, 1, "10"), customer=customer)
+        idle[cart.pk] = last + timedelta(minutes=market.abandonment_cutoff_minutes)
+    barrier = threading.Barrier(RUNS)
+    results: list[DetectionResult] = []
+    errors: list[BaseException] = []
+
+    def run():
+        try:
+            barrier.wait(timeout=30)
+            results.append(detect_abandoned_carts(now=now))
+        except BaseException as error:  # noqa: BLE001  (reported to the test)
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(RUNS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+
+    assert not any(thread.is_alive() for thread in threads), "a run hung"
+    assert errors == []
+    assert sum(result.abandoned for result in results) == len(idle), "each cart counted once"
+    assert (
+        dict(Cart.objects.filter(status=CartStatus.ABANDONED).values_list("pk", "abandoned_at"))
+        == idle
+    )
