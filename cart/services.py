@@ -203,7 +203,9 @@ def add_line(*, cart: Cart, sku: str, quantity, activity: Activity) -> CartLine:
             line.quantity = new_quantity  # safe: the cart's row lock serialises its writers
             line.updated_at = now
             line.unit_price_seen = seen  # the shopper has just seen today's price
-            line.save(update_fields=["quantity", "updated_at", "unit_price_seen"])
+            line.save(
+                update_fields=["quantity", "updated_at", "unit_price_seen", "unit_price_seen_currency"]
+            )
         _touch(cart, activity)
     return line
 
