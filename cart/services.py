@@ -204,7 +204,12 @@ def add_line(*, cart: Cart, sku: str, quantity, activity: Activity) -> CartLine:
             line.updated_at = now
             line.unit_price_seen = seen  # the shopper has just seen today's price
             line.save(
-                update_fields=["quantity", "updated_at", "unit_price_seen", "unit_price_seen_currency"]
+                update_fields=[
+                    "quantity",
+                    "updated_at",
+                    "unit_price_seen",
+                    "unit_price_seen_currency",
+                ]
             )
         _touch(cart, activity)
     return line
@@ -401,8 +406,7 @@ def merge_carts(*, source: Cart, target: Cart, activity: Activity) -> Cart:
             _touch(source, activity)
             return source
         existing = {
-            line.variant_id: line
-            for line in target.lines.select_related("variant__product")
+            line.variant_id: line for line in target.lines.select_related("variant__product")
         }
         for line in source.lines.select_related("variant__product"):
             variant = line.variant

@@ -8,10 +8,11 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from checkout.models import Order
+from checkout.models import Order, OrderStatus
 from checkout.selectors import order_for_confirmation
 
 logger = logging.getLogger(__name__)
@@ -27,6 +28,8 @@ def send_order_confirmation(order_id: int) -> bool:
     with transaction.atomic():
         order = Order.objects.select_for_update().filter(pk=order_id).first()
         if order is None or order.confirmation_sent_at is not None:
+            return False
+        if order.status == OrderStatus.CANCELLED:  # payment failed: nothing to confirm
             return False
         with translation.override(order.language):
             context = _context(order)
@@ -54,7 +57,13 @@ def send_missing_confirmations(older_than_minutes: int = 5) -> int:
             confirmation_sent_at__isnull=True,
             created_at__lt=now - timedelta(minutes=older_than_minutes),
             created_at__gt=now - timedelta(days=2),
-        ).values_list("pk", flat=True)[:500]
+        )
+        .filter(
+            Q(status__in=[OrderStatus.PAID, OrderStatus.CONFIRMED])
+            | Q(status=OrderStatus.PENDING_PAYMENT, payments__instructions__has_key="kind")
+        )
+        .values_list("pk", flat=True)
+        .distinct()[:500]
     )
     queue = django_rq.get_queue("mail")
     for order_id in ids:

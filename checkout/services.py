@@ -32,6 +32,13 @@ from shop.money import format_money
 order_placed = Signal()
 # Sent when a payment fails or is cancelled: sender=Payment, payment=<Payment>.
 payment_failed = Signal()
+# Sent after commit once the shopper has a confirmed order to be told about: paid, cash on
+# delivery accepted, or told how to pay (Pix, bank transfer). sender=Order, order=<Order>.
+order_confirmed = Signal()
+
+
+def _confirmed(order: Order) -> None:
+    transaction.on_commit(lambda: order_confirmed.send(sender=Order, order=order))
 
 
 class CheckoutError(Exception):
@@ -79,7 +86,11 @@ def place_order(
     idempotency_key: str | None = None,
 ) -> Order:
     if idempotency_key:
-        existing = Order.objects.filter(idempotency_key=idempotency_key).first()
+        existing = (
+            Order.objects.filter(idempotency_key=idempotency_key)
+            .exclude(status=OrderStatus.CANCELLED)
+            .first()
+        )
         if existing is not None:
             return existing
     try:
@@ -251,7 +262,9 @@ def record_payment_status(*, payment: Payment, status: str, reference: str = "",
     payment.save(update_fields=["status", "reference", "failure_reason", "updated_at"])
     order = payment.order
     if status == PaymentStatus.PAID:
-        Order.objects.filter(pk=order.pk).update(status=OrderStatus.PAID)
+        updated = Order.objects.filter(pk=order.pk).exclude(status=OrderStatus.PAID)
+        if updated.update(status=OrderStatus.PAID) and not payment.instructions:
+            _confirmed(order)  # redirect payments: the confirmation follows the money
     elif status in {PaymentStatus.FAILED, PaymentStatus.CANCELLED}:
         _reopen(order)
         transaction.on_commit(lambda: payment_failed.send(sender=Payment, payment=payment))
@@ -268,7 +281,8 @@ def _reopen(order: Order) -> None:
             stock_quantity=F("stock_quantity") + line.quantity
         )
     order.status = OrderStatus.CANCELLED
-    order.save(update_fields=["status"])
+    order.idempotency_key = None  # a new attempt with the same key is a new order
+    order.save(update_fields=["status", "idempotency_key"])
     Cart.objects.filter(pk=order.cart_id).update(
         status=CartStatus.ACTIVE, last_activity_at=timezone.now()
     )
@@ -280,6 +294,8 @@ def start_payment(*, order: Order, return_url: str) -> tuple[Payment, PaymentSta
     An attempt still pending is started again rather than doubled: providers' ``start`` is
     idempotent per payment, so the shopper gets the same payment page, never a second charge.
     """
+    if order.status == OrderStatus.CANCELLED:
+        raise CheckoutError(_("This order was cancelled. Please place it again."), code="closed")
     provider = provider_for(order.payment_method)
     payment = order.payments.filter(status=PaymentStatus.PENDING, provider=provider.name).first()
     if payment is None:
@@ -296,6 +312,8 @@ def start_payment(*, order: Order, return_url: str) -> tuple[Payment, PaymentSta
         Order.objects.filter(pk=order.pk).update(status=OrderStatus.PAID)
     elif start.instructions.get("kind") == "cod":
         Order.objects.filter(pk=order.pk).update(status=OrderStatus.CONFIRMED)
+    if start.status == PaymentStatus.PAID or start.instructions:
+        _confirmed(order)  # paid at once, or the shopper needs the instructions in writing
     return payment, start
 
 

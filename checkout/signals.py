@@ -10,12 +10,12 @@ from redis.exceptions import RedisError
 from rq import Retry
 
 from checkout.jobs import send_order_confirmation
-from checkout.services import order_placed
+from checkout.services import order_confirmed
 
 logger = logging.getLogger(__name__)
 
 
-@receiver(order_placed, dispatch_uid="checkout_queue_confirmation")
+@receiver(order_confirmed, dispatch_uid="checkout_queue_confirmation")
 def queue_confirmation(sender, order, **kwargs) -> None:
     """Queue the mail. The order is committed already: if the queue is down, the shopper still
     gets the confirmation page, and ``send_missing_confirmations`` (cron) sends it later."""

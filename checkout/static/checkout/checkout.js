@@ -6,7 +6,7 @@
 (function () {
   "use strict";
   var form = document.querySelector("[data-checkout]");
-  if (!form) return;
+  if (!form) return;  // not the checkout page
 
   function csrf() {
     var input = form.querySelector("input[name=csrfmiddlewaretoken]");
@@ -78,10 +78,7 @@
       var fee = form.querySelector(".payment-fee");
       if (fee) fee.hidden = !Number(pricing.payment_fee.amount);
       form.querySelector("[data-expected-total]").value = pricing.total.amount;
-      var button = form.querySelector("[data-place-order]");
-      if (button) {
-        button.textContent = button.textContent.replace(/·.*$/, "· " + pricing.total.formatted);
-      }
+      setMoney("button_total", pricing.total);
     });
   }
   form.querySelectorAll("[data-recalculate], select[name=country_area]").forEach(function (input) {
@@ -100,5 +97,18 @@
     if (placing) { event.preventDefault(); return; }
     placing = true;
     submitter.setAttribute("aria-busy", "true");
+  });
+})();
+
+// Confirmation page: copy the Pix "copia e cola" code in one tap.
+(function () {
+  "use strict";
+  document.querySelectorAll("[data-copy]").forEach(function (button) {
+    var source = document.getElementById(button.getAttribute("data-copy"));
+    if (!source || !navigator.clipboard) return;
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      navigator.clipboard.writeText(source.value);
+    });
   });
 })();
