@@ -15,15 +15,18 @@ from rest_framework.response import Response
 from cart.api import CART_TOKEN, CartAPIView
 from cart.http import activity_for, current_cart, signed_in_user
 from cart.pricing import price_cart
+from cart.selectors import cart_token_from_request
 from cart.serializers import CartPricingSerializer
 from cart.services import CartError, attach_contact, set_region
 from checkout.addresses import validate_address
 from checkout.links import payment_return_url
+from checkout.selectors import order_of_cart_token
 from checkout.services import (
     CheckoutData,
     CheckoutError,
     TotalChanged,
     place_order,
+    scoped_key,
     start_payment,
 )
 
@@ -134,6 +137,9 @@ class PlaceOrderView(CartAPIView):
         if not key or len(key) > 80:
             raise ValidationError({"Idempotency-Key": ["Send a unique Idempotency-Key header."]})
         data = self.validated(PlaceOrderSerializer, request)
+        placed = order_of_cart_token(cart_token_from_request(request))
+        if placed is not None and placed.idempotency_key == scoped_key(placed.cart, key):
+            return Response(self.order_body(request, placed), status=status.HTTP_201_CREATED)
         cart = self.cart_or_404(request)
         market = request.shop.market
         phone_required = bool(market and market.phone_required) or data["payment_method"] == "cod"
@@ -172,6 +178,10 @@ class PlaceOrderView(CartAPIView):
             raise ValidationError({error.field: [error.message]}) from None
         except CartError as error:
             raise ValidationError({error.field: error.messages}) from None
+        return Response(self.order_body(request, order), status=status.HTTP_201_CREATED)
+
+    def order_body(self, request, order) -> dict:
+        """The order and what the shopper does next to pay (the same on a retry)."""
         payment, start = start_payment(order=order, return_url=payment_return_url(request, order))
         body = OrderSerializer(order).data
         body["payment"] = {
@@ -179,4 +189,4 @@ class PlaceOrderView(CartAPIView):
             "redirect_url": start.redirect_url,
             "instructions": start.instructions,
         }
-        return Response(body, status=status.HTTP_201_CREATED)
+        return body

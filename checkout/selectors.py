@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core import signing
+from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 
@@ -19,6 +20,21 @@ def consent_text(market: Market | None) -> str:
         "Send me offers, new arrivals and a reminder if I leave items in my cart, by e-mail "
         "(and SMS if I give my phone). I can unsubscribe at any time."
     )
+
+
+def order_of_cart_token(token: str | None) -> Order | None:
+    """The live order placed from the cart with this token, if any."""
+    if not token:
+        return None
+    try:
+        return (
+            Order.objects.filter(cart__token=token)
+            .exclude(status="cancelled")
+            .order_by("-created_at")
+            .first()
+        )
+    except (ValueError, ValidationError):  # not a UUID
+        return None
 
 
 def order_for_confirmation(number: str, *, token: str, session_numbers: list[str]) -> Order | None:

@@ -10,11 +10,12 @@ the order already placed.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Case, F, Value, When
 from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -77,6 +78,20 @@ class CheckoutData:
     marketing_consent: bool = False
 
 
+def scoped_key(cart: Cart, key: str | None) -> str | None:
+    """A client's Idempotency-Key, bound to its cart and of fixed length: the same key sent
+    for another cart never hands out this cart's order, and any key fits the column."""
+    if not key:
+        return None
+    return hashlib.sha256(f"{cart.token}:{key}".encode()).hexdigest()
+
+
+def existing_order_for_key(scoped: str) -> Order | None:
+    return (
+        Order.objects.filter(idempotency_key=scoped).exclude(status=OrderStatus.CANCELLED).first()
+    )
+
+
 def place_order(
     *,
     cart: Cart,
@@ -85,12 +100,9 @@ def place_order(
     customer: Customer,
     idempotency_key: str | None = None,
 ) -> Order:
+    idempotency_key = scoped_key(cart, idempotency_key)
     if idempotency_key:
-        existing = (
-            Order.objects.filter(idempotency_key=idempotency_key)
-            .exclude(status=OrderStatus.CANCELLED)
-            .first()
-        )
+        existing = existing_order_for_key(idempotency_key)
         if existing is not None:
             return existing
     try:
@@ -102,7 +114,7 @@ def place_order(
             Order.objects.filter(cart_id=cart.pk).exclude(status=OrderStatus.CANCELLED).first()
         )
         if existing is None and idempotency_key:
-            existing = Order.objects.filter(idempotency_key=idempotency_key).first()
+            existing = existing_order_for_key(idempotency_key)
         if existing is None:
             raise
         return existing
@@ -178,6 +190,8 @@ def _take_stock(pricing: CartPricing) -> None:
         quantity = wanted[variant.sku]
         if not variant.active or not variant.product.active:
             short.append(_("%(name)s is no longer sold.") % {"name": variant.product.name})
+        elif variant.track_stock and variant.stock_quantity <= 0:
+            short.append(_("%(name)s is sold out.") % {"name": variant.product.name})
         elif variant.track_stock and variant.stock_quantity < quantity:
             short.append(
                 ngettext(
@@ -189,11 +203,12 @@ def _take_stock(pricing: CartPricing) -> None:
             )
     if short:
         raise CheckoutError(" ".join(short), field="lines", code="out_of_stock")
-    for variant in variants:
-        if variant.track_stock:
-            Variant.objects.filter(pk=variant.pk).update(
-                stock_quantity=F("stock_quantity") - wanted[variant.sku]
-            )
+    tracked = {variant.pk: wanted[variant.sku] for variant in variants if variant.track_stock}
+    if tracked:  # one UPDATE for all lines, whatever their number
+        Variant.objects.filter(pk__in=tracked).update(
+            stock_quantity=F("stock_quantity")
+            - Case(*(When(pk=pk, then=Value(qty)) for pk, qty in tracked.items()))
+        )
 
 
 def _write_order(cart, locale, data, customer, pricing, idempotency_key) -> Order:
@@ -280,6 +295,16 @@ def _reopen(order: Order) -> None:
         Variant.objects.filter(pk=line.variant_id, track_stock=True).update(
             stock_quantity=F("stock_quantity") + line.quantity
         )
+    if order.voucher_code:  # the voucher was not really used: give it back
+        redeemed = VoucherRedemption.objects.filter(
+            cart_id=order.cart_id, customer=order.customer_id
+        )
+        if redeemed.exists():
+            voucher_ids = list(redeemed.values_list("voucher_id", flat=True))
+            redeemed.delete()
+            Voucher.objects.filter(pk__in=voucher_ids, times_used__gt=0).update(
+                times_used=F("times_used") - 1
+            )
     order.status = OrderStatus.CANCELLED
     order.idempotency_key = None  # a new attempt with the same key is a new order
     order.save(update_fields=["status", "idempotency_key"])

@@ -17,13 +17,14 @@ from django.views.decorators.http import require_POST
 
 from cart.http import activity_for, current_cart, signed_in_user
 from cart.pricing import price_cart
+from cart.selectors import cart_token_from_request
 from cart.services import CartError, attach_contact, set_region
 from checkout.forms import AddressForm, ContactForm
 from checkout.links import RETURN_SALT, confirmation_url, payment_return_url
 from checkout.models import Order, Payment, PaymentStatus
 from checkout.payments import sandbox
 from checkout.payments.base import InvalidWebhook, provider_named
-from checkout.selectors import consent_text, order_for_confirmation
+from checkout.selectors import consent_text, order_for_confirmation, order_of_cart_token
 from checkout.services import (
     CheckoutData,
     CheckoutError,
@@ -36,6 +37,10 @@ from shop.models import PaymentMethodCode
 
 logger = logging.getLogger(__name__)
 ORDERS_SESSION_KEY = "checkout_orders"
+
+
+def order_of_session_cart(request: HttpRequest):
+    return order_of_cart_token(cart_token_from_request(request))
 
 
 def _int(value) -> int | None:
@@ -61,6 +66,10 @@ def _forms(request, data=None, payment_method: str = ""):
 def checkout_page(request: HttpRequest) -> HttpResponse:
     cart = current_cart(request)
     if cart is None or not cart.lines.exists():
+        placed = order_of_session_cart(request)
+        if placed is not None and request.method == "POST":  # a second click, a resubmit
+            _remember_order(request, placed)
+            return _pay(request, placed)
         messages.info(request, _("Your cart is empty."))
         return redirect("cart:page")
     source = request.POST if request.method == "POST" else request.GET
@@ -140,8 +149,7 @@ def _place(request, cart, pricing, contact_form, address_form, payment_method):
         )
         order = place_order(
             cart=cart, locale=request.shop, data=data, customer=customer,
-            idempotency_key=f"form:{cart.token}:{request.POST.get('attempt', '')}"
-            if request.POST.get("attempt") else None,
+            idempotency_key=request.POST.get("attempt") or None,
         )  # fmt: skip
     except TotalChanged as changed:
         messages.warning(request, changed.message)
