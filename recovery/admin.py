@@ -65,7 +65,7 @@ class CustomerTypeFilter(admin.SimpleListFilter):
 class AbandonedDateFilter(ListFilter):
     """Abandoned today, in the last 7 or 30 days, or between two dates (shop time zone)."""
 
-    title = _("abandoned")
+    title = _("abandonment date")
     template = "admin/recovery/abandoned_date_filter.html"
     parameters = ("abandoned_within", "abandoned_from", "abandoned_to")
 
