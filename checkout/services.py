@@ -129,6 +129,10 @@ def _place(cart, locale, data, customer, idempotency_key) -> Order:
         raise CheckoutError(_("This cart can no longer be ordered."), code="closed")
     if locale.market is None:
         raise CheckoutError(_("We do not ship to this country."), field="country")
+    if cart.voucher_id:
+        # Orders using the same voucher queue here, so its usage limit is read after the
+        # previous order counted its use.
+        list(Voucher.objects.select_for_update().filter(pk=cart.voucher_id))
     region = str(data.address.get("country_area") or "")[:10]
     if region != cart.region:  # sales tax by state or province follows the address
         cart.region = region
