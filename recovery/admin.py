@@ -3,12 +3,16 @@ the cart with each product and when it was added. Extends the shop's and the car
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 from django.contrib import admin, messages
 from django.contrib.admin import ListFilter
-from django.urls import reverse
-from django.utils import timezone
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone, translation
 from django.utils.dateparse import parse_date
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
@@ -19,6 +23,9 @@ from moneyed import Money
 from cart.admin import CartAdmin
 from cart.models import Cart
 from cart.pricing import locale_for_cart, price_cart
+from recovery.forms import MessageForm, default_body, default_subject
+from recovery.manual import preview_manual_message, send_manual_message
+from recovery.models import RecoveryMessage
 from recovery.selectors import customers_abandoned_between, with_abandoned_cart
 from shop.admin import CustomerAdmin
 from shop.models import Customer
@@ -180,6 +187,50 @@ class RecoveryCartAdmin(CartAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False  # a shopper's cart is theirs: staff look, they do not edit it
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.message_view)
+        return [
+            path("<path:object_id>/message/", view, name="cart_cart_message"),
+            *super().get_urls(),
+        ]
+
+    def message_view(self, request, object_id):
+        """Write to the cart's customer: preview in their language, then send via the outbox."""
+        cart = self.get_object(request, object_id)
+        if cart is None or not self.has_view_permission(request, cart):
+            raise PermissionDenied
+        change_url = reverse("admin:cart_cart_change", args=[cart.pk])
+        if cart.customer is None:
+            messages.error(request, _("Nobody can be written to: this cart has no contact."))
+            return redirect(change_url)
+        customer = cart.customer
+        can_send = request.user.has_perm("recovery.send_recovery_message")
+        preview = None
+        if request.method == "POST":
+            form = MessageForm(request.POST)
+            if form.is_valid():
+                data = form.cleaned_data
+                if "send" in request.POST:
+                    if not can_send:
+                        raise PermissionDenied
+                    send_manual_message(cart=cart, data=data, staff=request.user)
+                    messages.success(request, _("The message is queued and will be sent shortly."))
+                    return redirect(change_url)
+                preview = preview_manual_message(cart=cart, data=data)
+        else:
+            with translation.override(customer.language or cart.language):
+                form = MessageForm(initial={
+                    "subject": default_subject(), "body": default_body(),
+                    "submission": uuid.uuid4().hex,
+                })  # fmt: skip
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Message to %(name)s") % {"name": customer},
+            "cart": cart, "customer": customer, "form": form, "preview": preview,
+            "can_send": can_send, "opts": self.model._meta, "change_url": change_url,
+        }  # fmt: skip
+        return TemplateResponse(request, "admin/recovery/cart/message.html", context)
     def change_view(self, request, object_id, form_url="", extra_context=None):
         cart = self.get_object(request, object_id)
         extra_context = extra_context or {}
@@ -193,4 +244,24 @@ class RecoveryCartAdmin(CartAdmin):
                                             "job to see this cart's totals.")
                                  % {"currency": cart.currency})  # fmt: skip
             extra_context["cart_object"] = cart
+            extra_context["recovery_messages"] = cart.recovery_messages.order_by("-created_at")
+            extra_context["message_url"] = reverse("admin:cart_cart_message", args=[cart.pk])
         return super().change_view(request, object_id, form_url, extra_context)
+
+
+@admin.register(RecoveryMessage)
+class RecoveryMessageAdmin(admin.ModelAdmin):
+    """The outbox, read-only: what was sent to whom, skipped and why, failed and why."""
+
+    list_display = ["customer", "channel", "status", "skip_reason", "attempts", "created_at",
+                    "sent_at", "opened_at", "clicked_at", "created_by"]  # fmt: skip
+    list_filter = ["status", "channel", "skip_reason"]
+    search_fields = ["customer__email", "customer__last_name", "key"]
+    list_select_related = ["customer"]
+    readonly_fields = [f.name for f in RecoveryMessage._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class RecoveryConfig(AppConfig):
     name = "recovery"
     verbose_name = _("Recovery")
+
+    def ready(self) -> None:
+        from recovery import signals  # noqa: F401  (credits recovered orders to messages)

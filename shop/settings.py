@@ -141,11 +141,16 @@ SHOP_CRON_JOBS: list[tuple[str, str, str]] = [
     ("shop.jobs.update_exchange_rates", "default", os.environ.get("RATES_CRON", "15 6 * * *")),
     ("checkout.jobs.send_missing_confirmations", "mail", "*/5 * * * *"),
     ("recovery.jobs.detect_abandoned_carts_job", "default", "* * * * *"),
+    ("recovery.outbox.requeue_stale_messages", "mail", "*/10 * * * *"),
 ]
 # Abandoned carts expire after this many days; carts without any contact are deleted after
 # their own period (they cannot be recovered, and they are personal data).
 RECOVERY_EXPIRE_AFTER_DAYS = int(os.environ.get("RECOVERY_EXPIRE_AFTER_DAYS", "90"))
 RECOVERY_GUEST_RETENTION_DAYS = int(os.environ.get("RECOVERY_GUEST_RETENTION_DAYS", "30"))
+# Recovery links: how long a restore link works; the SMS gateway (offline: var/sms.jsonl).
+RECOVERY_LINK_MAX_AGE_DAYS = int(os.environ.get("RECOVERY_LINK_MAX_AGE_DAYS", "14"))
+RECOVERY_SMS_BACKEND = os.environ.get("RECOVERY_SMS_BACKEND", "recovery.channels.OfflineSmsBackend")
+RECOVERY_MAX_ATTEMPTS = 4
 
 # Demo data of the apps above the shop, run by `manage.py load_demo` after the shop's own.
 DEMO_LOADERS = ["cart.demo.load"]

@@ -29,6 +29,7 @@ urlpatterns = [
 urlpatterns += i18n_patterns(
     path("cart/", include("cart.urls")),
     path("checkout/", include("checkout.urls")),
+    path("m/", include("recovery.urls")),
     path("", include(storefront)),
 )
 

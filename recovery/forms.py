@@ -1,0 +1,54 @@
+"""The admin form for a message to one customer about their abandoned cart."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from recovery.models import Channel
+from recovery.outbox import PLACEHOLDERS
+
+VOUCHER_CHOICES = [
+    ("", _("No voucher")),
+    ("percentage", _("Percentage off")),
+    ("free_shipping", _("Free shipping")),
+]
+
+
+def default_subject() -> str:
+    return str(_("You left something in your cart"))
+
+
+def default_body() -> str:
+    return str(
+        _(
+            "Hello {first_name},\n\nyou left these items in your cart:\n{cart_items}\n\n"
+            "Total: {cart_total}\n\nPick up where you left off: {restore_link}\n"
+        )
+    )
+
+
+class MessageForm(forms.Form):
+    channel = forms.ChoiceField(label=_("channel"), choices=Channel.choices, initial=Channel.EMAIL)
+    subject = forms.CharField(label=_("subject"), max_length=200, required=False)
+    body = forms.CharField(
+        label=_("message"),
+        widget=forms.Textarea(attrs={"rows": 10, "cols": 70}),
+        help_text=_("Placeholders: %(names)s")
+        % {"names": ", ".join("{" + name + "}" for name in PLACEHOLDERS)},
+    )
+    voucher_kind = forms.ChoiceField(label=_("voucher"), choices=VOUCHER_CHOICES, required=False)
+    voucher_percentage = forms.DecimalField(
+        label=_("percentage"), min_value=1, max_value=90, decimal_places=2, required=False
+    )
+    voucher_days = forms.IntegerField(label=_("valid for (days)"), min_value=1, max_value=90,
+                                      initial=7)  # fmt: skip
+    submission = forms.CharField(widget=forms.HiddenInput)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("voucher_kind") == "percentage" and not data.get("voucher_percentage"):
+            self.add_error("voucher_percentage", _("Enter the percentage the voucher takes off."))
+        if data.get("channel") == Channel.EMAIL and not data.get("subject"):
+            self.add_error("subject", _("An e-mail needs a subject."))
+        return data

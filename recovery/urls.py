@@ -1,0 +1,11 @@
+from django.urls import path
+
+from recovery import views
+
+app_name = "recovery"
+
+urlpatterns = [
+    path("r/<str:token>/", views.restore, name="restore"),
+    path("o/<str:token>/", views.opened, name="open"),
+    path("u/<str:token>/", views.unsubscribe, name="unsubscribe"),
+]
