@@ -17,7 +17,14 @@ from checkout.payments import pix
 from checkout.payments.base import PaymentProvider, PaymentStart, PaymentUpdate
 
 
-class CashOnDelivery(PaymentProvider):
+class OfflineProvider(PaymentProvider):
+    """No payment company to ask: the payment's state is what staff or a bank import set."""
+
+    def handle_return(self, payment: Payment, params: Mapping[str, str]) -> PaymentUpdate:
+        return PaymentUpdate(reference=payment.reference, status=payment.status)
+
+
+class CashOnDelivery(OfflineProvider):
     name = "cod"
 
     def start(self, payment: Payment, *, return_url: str) -> PaymentStart:
@@ -31,11 +38,8 @@ class CashOnDelivery(PaymentProvider):
             },  # fmt: skip
         )
 
-    def handle_return(self, payment: Payment, params: Mapping[str, str]) -> PaymentUpdate:
-        return PaymentUpdate(reference=payment.reference, status=payment.status)
 
-
-class BankTransfer(PaymentProvider):
+class BankTransfer(OfflineProvider):
     name = "bank_transfer"
 
     def start(self, payment: Payment, *, return_url: str) -> PaymentStart:
@@ -55,11 +59,8 @@ class BankTransfer(PaymentProvider):
             },
         )
 
-    def handle_return(self, payment: Payment, params: Mapping[str, str]) -> PaymentUpdate:
-        return PaymentUpdate(reference=payment.reference, status=payment.status)
 
-
-class Pix(PaymentProvider):
+class Pix(OfflineProvider):
     """A static-key Pix charge: the BR Code carries the amount and the order number as txid."""
 
     name = "pix"
@@ -84,6 +85,3 @@ class Pix(PaymentProvider):
                 "currency": payment.currency,
             },  # fmt: skip
         )
-
-    def handle_return(self, payment: Payment, params: Mapping[str, str]) -> PaymentUpdate:
-        return PaymentUpdate(reference=payment.reference, status=payment.status)
