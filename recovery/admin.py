@@ -9,6 +9,7 @@ from datetime import timedelta
 from django.contrib import admin, messages
 from django.contrib.admin import ListFilter
 from django.core.exceptions import PermissionDenied
+from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -23,9 +24,10 @@ from moneyed import Money
 from cart.admin import CartAdmin
 from cart.models import Cart
 from cart.pricing import locale_for_cart, price_cart
+from recovery.campaigns import previews, progress, start_campaign, summary
 from recovery.forms import MessageForm, default_body, default_subject
 from recovery.manual import preview_manual_message, send_manual_message
-from recovery.models import RecoveryMessage
+from recovery.models import Campaign, CampaignStatus, CampaignText, RecoveryMessage
 from recovery.selectors import customers_abandoned_between, with_abandoned_cart
 from shop.admin import CustomerAdmin
 from shop.models import Customer
@@ -265,3 +267,100 @@ class RecoveryMessageAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+class CampaignTextInline(admin.StackedInline):
+    model = CampaignText
+    extra = 1
+    help_text = _("Placeholders: %(names)s")
+
+
+@admin.register(Campaign)
+class CampaignAdmin(admin.ModelAdmin):
+    """Write the newsletter per language, check who gets it and who is skipped, preview it,
+    then send (needs the permission "Can send recovery messages") and watch it progress."""
+
+    list_display = ["name", "audience", "abandoned_from", "abandoned_to", "status", "created_at"]
+    list_filter = ["status", "audience"]
+    readonly_fields = ["status", "created_by", "created_at", "started_at"]
+    fields = ["name", "audience", ("abandoned_from", "abandoned_to"), "market", "min_cart_value",
+              ("voucher_kind", "voucher_percentage", "voucher_days"), "customer_ids",
+              "status", "created_by", "created_at", "started_at"]  # fmt: skip
+    inlines = [CampaignTextInline]
+    change_form_template = "admin/recovery/campaign/change_form.html"
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "voucher_kind":
+            from django import forms
+
+            from recovery.forms import VOUCHER_CHOICES
+
+            return forms.ChoiceField(choices=VOUCHER_CHOICES, required=False,
+                                     label=db_field.verbose_name)  # fmt: skip
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        if not obj.created_by:
+            obj.created_by = request.user.get_username()
+        super().save_model(request, obj, form, change)
+
+    def get_urls(self):
+        return [
+            path("<path:object_id>/send/", self.admin_site.admin_view(self.send_view),
+                 name="recovery_campaign_send"),
+            path("<path:object_id>/progress/", self.admin_site.admin_view(self.progress_view),
+                 name="recovery_campaign_progress"),
+            *super().get_urls(),
+        ]  # fmt: skip
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        campaign = self.get_object(request, object_id)
+        extra_context = extra_context or {}
+        if campaign is not None:
+            extra_context.update(
+                summary=summary(campaign),
+                previews=previews(campaign) if campaign.status == CampaignStatus.DRAFT else {},
+                progress=progress(campaign),
+                can_send=request.user.has_perm("recovery.send_recovery_message"),
+                campaign=campaign,
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def send_view(self, request, object_id):
+        campaign = self.get_object(request, object_id)
+        if campaign is None or request.method != "POST":
+            raise PermissionDenied
+        if not request.user.has_perm("recovery.send_recovery_message"):
+            raise PermissionDenied
+        if not campaign.texts.exists():
+            messages.error(request, _("Write the subject and text first."))
+        else:
+            count = start_campaign(campaign=campaign)
+            messages.success(request, _("%(count)s messages are queued.") % {"count": count})
+        return redirect(reverse("admin:recovery_campaign_change", args=[campaign.pk]))
+
+    def progress_view(self, request, object_id):
+        campaign = self.get_object(request, object_id)
+        if campaign is None:
+            raise PermissionDenied
+        campaign.refresh_from_db(fields=["status"])
+        return JsonResponse({**progress(campaign), "status": campaign.status})
+
+
+@admin.action(description=_("Send recovery newsletter to selected"), permissions=["send"])
+def newsletter_to_selected(modeladmin, request, queryset):
+    """A draft newsletter for the selected customers; staff write it and send it from there."""
+    campaign = Campaign.objects.create(
+        name=_("Newsletter to %(count)s selected customers") % {"count": queryset.count()},
+        customer_ids=list(queryset.values_list("pk", flat=True)),
+        created_by=request.user.get_username(),
+    )
+    return redirect(reverse("admin:recovery_campaign_change", args=[campaign.pk]))
+
+
+def _has_send_permission(self, request) -> bool:
+    return request.user.has_perm("recovery.send_recovery_message")
+
+
+RecoveryCustomerAdmin.actions = [newsletter_to_selected]
+RecoveryCustomerAdmin.has_send_permission = _has_send_permission

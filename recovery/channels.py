@@ -17,13 +17,17 @@ class ChannelError(Exception):
     """The channel refused the message; the reason is kept on the outbox row."""
 
 
-def send_email(*, to: str, subject: str, text: str, html: str, headers: dict) -> None:
+def send_email(*, to: str, subject: str, text: str, html: str, headers: dict,
+               connection=None) -> None:  # fmt: skip
     message = EmailMultiAlternatives(
         subject=subject, body=text, from_email=settings.DEFAULT_FROM_EMAIL, to=[to],
         headers=headers,
     )  # fmt: skip
     message.attach_alternative(html, "text/html")
-    message.send()
+    if connection is not None:  # a batch reuses its open connection
+        connection.send_messages([message])
+    else:
+        message.send()
 
 
 class OfflineSmsBackend:

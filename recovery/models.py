@@ -7,6 +7,7 @@ nothing twice; a row still *queued* is sent by the next run, so nothing is lost.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -66,6 +67,10 @@ class RecoveryMessage(models.Model):
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     opened_at = models.DateTimeField(_("opened at"), null=True, blank=True)
     clicked_at = models.DateTimeField(_("clicked at"), null=True, blank=True)
+    campaign = models.ForeignKey(
+        "recovery.Campaign", on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="messages", verbose_name=_("newsletter"),
+    )  # fmt: skip
     recovered_order = models.ForeignKey(
         Order, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
         verbose_name=_("recovered order"),
@@ -80,3 +85,77 @@ class RecoveryMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} → {self.customer} ({self.get_status_display()})"
+
+
+class AudienceType(models.TextChoices):
+    BOTH = "both", _("Registered customers and guests")
+    REGISTERED = "registered", _("Registered customers")
+    GUESTS = "guests", _("Guests")
+
+
+class CampaignStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SENDING = "sending", _("Sending")
+    DONE = "done", _("Done")
+
+
+class Campaign(models.Model):
+    """A recovery newsletter to customers whose carts were abandoned between two dates."""
+
+    name = models.CharField(_("name"), max_length=120)
+    audience = models.CharField(
+        _("audience"), max_length=12, choices=AudienceType.choices, default=AudienceType.BOTH
+    )
+    abandoned_from = models.DateField(_("abandoned from"), null=True, blank=True)
+    abandoned_to = models.DateField(_("abandoned to"), null=True, blank=True)
+    market = models.ForeignKey(
+        "shop.Market", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("market"),
+    )  # fmt: skip
+    min_cart_value = models.DecimalField(
+        _("minimum cart value"), max_digits=12, decimal_places=2, null=True, blank=True,
+        help_text=_("In each cart's own currency; choose a market to compare like with like."),
+    )  # fmt: skip
+    customer_ids = models.JSONField(
+        _("selected customers"), null=True, blank=True,
+        help_text=_("Set by the customer list's action; empty means everyone in the audience."),
+    )  # fmt: skip
+    voucher_kind = models.CharField(_("voucher"), max_length=16, blank=True)
+    voucher_percentage = models.DecimalField(
+        _("voucher percentage"), max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    voucher_days = models.PositiveSmallIntegerField(_("voucher valid for (days)"), default=7)
+    status = models.CharField(
+        _("status"), max_length=8, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT
+    )
+    created_by = models.CharField(_("created by"), max_length=150, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("recovery newsletter")
+        verbose_name_plural = _("recovery newsletters")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CampaignText(models.Model):
+    """The subject and body in one language; customers whose language has none get the shop's
+    default language."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="texts")
+    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES)
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("body"))
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "language"], name="one_text_per_language")
+        ]
+        verbose_name = _("text")
+        verbose_name_plural = _("texts")
+
+    def __str__(self) -> str:
+        return f"{self.campaign} ({self.language})"

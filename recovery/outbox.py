@@ -125,12 +125,13 @@ def skip_reason(message: RecoveryMessage) -> str:
     return ""
 
 
-def send_message(message_id: int) -> str:
-    """The job: send one outbox row, once. Returns its final status."""
+def send_message(message_id: int, connection=None) -> str:
+    """The job: send one outbox row, once. Returns its final status. A batch passes its open
+    mail ``connection``."""
     with transaction.atomic():
         message = (
             RecoveryMessage.objects.select_for_update(of=("self",))
-            .select_related("customer", "cart__market", "cart__customer", "voucher")
+            .select_related("customer", "cart__market", "cart__customer", "voucher", "campaign")
             .filter(pk=message_id)
             .first()
         )
@@ -142,8 +143,15 @@ def send_message(message_id: int) -> str:
             message.save(update_fields=["status", "skip_reason"])
             return message.status
         message.attempts += 1
+        campaign = message.campaign
+        if campaign is not None and campaign.voucher_kind and message.voucher_id is None:
+            message.voucher = create_voucher(
+                customer=message.customer, kind=campaign.voucher_kind,
+                percentage=campaign.voucher_percentage, valid_days=campaign.voucher_days,
+            )  # fmt: skip
+            message.save(update_fields=["voucher"])
         try:
-            _deliver(message)
+            _deliver(message, connection)
         except (ChannelError, OSError) as error:
             message.failure_reason = str(error)[:255] or error.__class__.__name__
             if message.attempts >= settings.RECOVERY_MAX_ATTEMPTS:
@@ -200,7 +208,7 @@ def rendered(message: RecoveryMessage) -> dict[str, str]:
     return {"subject": subject, "text": text, "html": html, "body": body}
 
 
-def _deliver(message: RecoveryMessage) -> None:
+def _deliver(message: RecoveryMessage, connection=None) -> None:
     content = rendered(message)
     if message.channel == Channel.SMS:
         send_sms(to=message.customer.phone, text=content["body"][:600])
@@ -216,6 +224,7 @@ def _deliver(message: RecoveryMessage) -> None:
             "List-Unsubscribe": f"<{unsubscribe}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         },
+        connection=connection,
     )
 
 
