@@ -12,7 +12,7 @@ again; a worker killed earlier loses nothing (``requeue_stale_messages`` picks t
 from __future__ import annotations
 
 import logging
-import string
+import re
 import uuid
 from datetime import timedelta
 from decimal import Decimal
@@ -39,20 +39,12 @@ PLACEHOLDERS = ("first_name", "cart_items", "cart_total", "restore_link", "vouch
                 "unsubscribe_link")  # fmt: skip
 
 
-class _Blank(dict):
-    """Unknown placeholders stay as typed instead of breaking the message."""
-
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
+PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
 def fill(template: str, values: dict[str, str]) -> str:
-    """Replace ``{first_name}``-style placeholders; braces that are not ours stay as typed."""
-    formatter = string.Formatter()
-    try:
-        return formatter.vformat(template, (), _Blank(values))
-    except (ValueError, IndexError):  # a lone brace or {0}: leave the text alone
-        return template
+    """Replace ``{first_name}``-style placeholders we know; any other brace stays as typed."""
+    return PLACEHOLDER.sub(lambda match: values.get(match.group(1), match.group(0)), template)
 
 
 def create_voucher(*, customer: Customer, kind: str, percentage: Decimal | None,
