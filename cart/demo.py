@@ -104,6 +104,7 @@ def _demo_cart(customer, key, status, days_ago, seed, variants, markets, now, co
             "created_at": last_activity - timedelta(hours=2),
             "last_activity_at": last_activity,
             "abandoned_at": abandoned_at,
+            "was_abandoned": abandoned_at is not None,
             "voucher": None,
             "shipping_method": None,
         },

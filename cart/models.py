@@ -70,6 +70,10 @@ class Cart(models.Model):
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     last_activity_at = models.DateTimeField(_("last activity"), default=timezone.now, db_index=True)
     abandoned_at = models.DateTimeField(_("abandoned at"), null=True, blank=True, db_index=True)
+    was_abandoned = models.BooleanField(
+        _("was abandoned"), default=False,
+        help_text=_("Abandoned at some point: an order from it counts as recovered."),
+    )  # fmt: skip
 
     class Meta:
         ordering = ["-last_activity_at"]

@@ -126,6 +126,7 @@ def _touch(cart: Cart, activity: Activity) -> None:
     if cart.status == CartStatus.ABANDONED:
         cart.status = CartStatus.ACTIVE
         cart.abandoned_at = None
+        cart.was_abandoned = True  # an order from it still counts as recovered
     cart.save()
 
 

@@ -143,7 +143,8 @@ def _place(cart, locale, data, customer, idempotency_key) -> Order:
     )  # fmt: skip
     _check_pricing(pricing, data)
     _take_stock(pricing)
-    was_abandoned = cart.status == CartStatus.ABANDONED
+    # Abandoned now, or earlier and brought back (a restore link, an edit): recovered either way.
+    was_abandoned = cart.status == CartStatus.ABANDONED or cart.was_abandoned
     order = _write_order(cart, locale, data, customer, pricing, idempotency_key)
     cart.status = CartStatus.RECOVERED if was_abandoned else CartStatus.CONVERTED
     cart.customer = customer

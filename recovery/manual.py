@@ -26,7 +26,7 @@ def preview_manual_message(*, cart: Cart, data: dict) -> dict[str, str]:
 @transaction.atomic
 def send_manual_message(*, cart: Cart, data: dict, staff) -> RecoveryMessage:
     """Queue it once per form submission: a double-clicked Send queues one message."""
-    key = f"manual:{data['submission']}"
+    key = f"manual:{data['submission']}:{cart.pk}"
     existing = RecoveryMessage.objects.filter(key=key).first()
     if existing is not None:
         return existing

@@ -144,7 +144,7 @@ def send_message(message_id: int, connection=None) -> str:
             message.save(update_fields=["voucher"])
         try:
             _deliver(message, connection)
-        except (ChannelError, OSError) as error:
+        except (ChannelError, OSError, ValueError, LookupError) as error:  # LookupError: no rate
             message.failure_reason = str(error)[:255] or error.__class__.__name__
             if message.attempts >= settings.RECOVERY_MAX_ATTEMPTS:
                 message.status = MessageStatus.FAILED
@@ -180,7 +180,7 @@ def rendered(message: RecoveryMessage) -> dict[str, str]:
             "voucher_code": message.voucher.code if message.voucher else "",
             "unsubscribe_link": unsubscribe_url(message) if message.pk else "",
         }
-        subject = fill(message.subject, values)
+        subject = " ".join(fill(message.subject, values).split())  # a mail header is one line
         text = fill(message.body, values)
         html_values = {key: escape(value) for key, value in values.items()}
         html_body = fill(escape(message.body), html_values).replace("\n", "<br>\n")

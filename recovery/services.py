@@ -48,6 +48,7 @@ def detect_abandoned_carts(*, now: datetime | None = None) -> DetectionResult:
             .update(
                 status=CartStatus.ABANDONED,
                 abandoned_at=F("last_activity_at") + cutoff_delta,
+                was_abandoned=True,
             )
         )
     expired = Cart.objects.filter(
