@@ -330,7 +330,8 @@ class CampaignAdmin(admin.ModelAdmin):
         campaign = self.get_object(request, object_id)
         if campaign is None or request.method != "POST":
             raise PermissionDenied
-        if not request.user.has_perm("recovery.send_recovery_message"):
+        if not (self.has_view_permission(request, campaign)
+                and request.user.has_perm("recovery.send_recovery_message")):  # fmt: skip
             raise PermissionDenied
         if not campaign.texts.exists():
             messages.error(request, _("Write the subject and text first."))
@@ -341,7 +342,7 @@ class CampaignAdmin(admin.ModelAdmin):
 
     def progress_view(self, request, object_id):
         campaign = self.get_object(request, object_id)
-        if campaign is None:
+        if campaign is None or not self.has_view_permission(request, campaign):
             raise PermissionDenied
         campaign.refresh_from_db(fields=["status"])
         return JsonResponse({**progress(campaign), "status": campaign.status})

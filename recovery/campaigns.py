@@ -151,10 +151,11 @@ def start_campaign(*, campaign: Campaign) -> int:
     """Write the outbox rows and queue them in batches. Safe to call twice."""
     with transaction.atomic():
         campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        if campaign.status == CampaignStatus.DONE:
+            return 0  # sent already: newcomers to the audience need a new newsletter
         if campaign.status == CampaignStatus.DRAFT:
             campaign.status, campaign.started_at = CampaignStatus.SENDING, timezone.now()
             campaign.save(update_fields=["status", "started_at"])
-        texts = {text.language: text for text in campaign.texts.all()}
         rows = []
         for recipient in recipients(campaign):
             text = text_for(campaign, recipient.language)
@@ -163,8 +164,8 @@ def start_campaign(*, campaign: Campaign) -> int:
             rows.append(RecoveryMessage(
                 key=f"campaign:{campaign.pk}:{recipient.customer_id}",
                 customer_id=recipient.customer_id, cart_id=recipient.cart_id, campaign=campaign,
-                channel=Channel.EMAIL, language=recipient.language if recipient.language in texts
-                else text.language, subject=text.subject, body=text.body,
+                channel=Channel.EMAIL, language=recipient.language or text.language,
+                subject=text.subject, body=text.body,
                 created_by=campaign.created_by,
             ))  # fmt: skip
         RecoveryMessage.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)

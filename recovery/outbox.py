@@ -28,6 +28,7 @@ from rq import Retry
 
 from cart.models import Cart, CartStatus, Voucher, VoucherKind
 from cart.pricing import locale_for_cart, price_cart
+from checkout.models import Order
 from recovery.channels import ChannelError, send_email, send_sms
 from recovery.links import open_pixel_url, restore_url, unsubscribe_url
 from recovery.models import Channel, MessageStatus, RecoveryMessage, SkipReason
@@ -107,9 +108,13 @@ def skip_reason(message: RecoveryMessage) -> str:
     if (market is None or market.marketing_opt_in_required) and not customer.marketing_consent:
         return SkipReason.NO_CONSENT
     if cart is None or cart.status in {CartStatus.CONVERTED, CartStatus.RECOVERED,
-                                       CartStatus.MERGED} or cart.orders.exclude(
-                                           status="cancelled").exists():  # fmt: skip
+                                       CartStatus.MERGED}:  # fmt: skip
         return SkipReason.ORDERED
+    since = cart.abandoned_at or cart.last_activity_at
+    if Order.objects.filter(customer=customer, created_at__gte=since).exclude(
+        status="cancelled"
+    ).exists() or cart.orders.exclude(status="cancelled").exists():
+        return SkipReason.ORDERED  # bought since, with this cart or another
     if message.channel == Channel.EMAIL and not customer.email:
         return SkipReason.NO_CONTACT
     if message.channel == Channel.SMS and not customer.phone:
@@ -119,7 +124,16 @@ def skip_reason(message: RecoveryMessage) -> str:
 
 def send_message(message_id: int, connection=None) -> str:
     """The job: send one outbox row, once. Returns its final status. A batch passes its open
-    mail ``connection``."""
+    mail ``connection``. The row's newsletter is marked done when it was its last."""
+    try:
+        return _send_message(message_id, connection)
+    finally:
+        from recovery.campaigns import finish_if_done
+
+        finish_if_done([message_id])
+
+
+def _send_message(message_id: int, connection=None) -> str:
     with transaction.atomic():
         message = (
             RecoveryMessage.objects.select_for_update(of=("self",))
