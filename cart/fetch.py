@@ -7,6 +7,8 @@ on the number of lines; ``tests/test_cart_pricing_queries.py`` holds it to that.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -71,6 +73,31 @@ def line_queryset():
     return CartLine.objects.prefetch_related(Prefetch("variant", queryset=variants))
 
 
+_shared: ContextVar[dict | None] = ContextVar("cart_fetch_shared", default=None)
+
+
+@contextmanager
+def shared_market_data():
+    """Within this block, market-wide data (rates, tax, shipping, payment methods, badges,
+    promotions) is read once per market and country and reused: for jobs that price many
+    carts in a row, such as a recovery newsletter's batch. Requests never use it, so a market
+    edited in the admin shows at once."""
+    token = _shared.set({})
+    try:
+        yield
+    finally:
+        _shared.reset(token)
+
+
+def _once(key: tuple, load):
+    cache = _shared.get()
+    if cache is None:
+        return load()
+    if key not in cache:
+        cache[key] = load()
+    return cache[key]
+
+
 def fetch_cart_info(cart: Cart, locale: ShopLocale, now: datetime | None = None) -> CartInfo:
     """Read the cart's lines and its market's rules for ``locale``. A fixed number of queries."""
     now = now or timezone.now()
@@ -78,12 +105,12 @@ def fetch_cart_info(cart: Cart, locale: ShopLocale, now: datetime | None = None)
     lines = (
         list(line_queryset().filter(cart=cart).order_by("added_at", "id")) if cart.pk else []
     )
-    promotions = [
+    promotions = _once(("promotions",), lambda: [
         promotion
         for promotion in Promotion.objects.filter(
             active=True, starts_at__lte=now, ends_at__gt=now
         ).prefetch_related("products")
-    ]
+    ])  # fmt: skip
     promotions_by_product: dict[int, set[int]] = {}
     for promotion in promotions:
         for product in promotion.products.all():
@@ -103,24 +130,18 @@ def fetch_cart_info(cart: Cart, locale: ShopLocale, now: datetime | None = None)
                 promotion_ids=frozenset(promotions_by_product.get(variant.product_id, set())),
             )
         )
-    shipping_methods: list[ShippingMethod] = []
-    payment_methods: list[PaymentMethod] = []
-    trust_badges: list[TrustBadge] = []
-    if market is not None:
-        shipping_methods = [
-            method
-            for method in ShippingMethod.objects.filter(
-                zone__market=market, active=True
-            ).select_related("zone")
-            if method.zone.covers(locale.country)
-        ]
-        payment_methods = list(PaymentMethod.objects.filter(market=market, active=True))
-        trust_badges = list(TrustBadge.objects.filter(market=market))
+    shipping_methods, payment_methods, trust_badges = _once(
+        ("market", market.pk if market else None, locale.country),
+        lambda: _market_rules(market, locale.country),
+    )
     return CartInfo(
         cart=cart,
         locale=locale,
         market=market,
-        prices=price_context(locale, region=cart.region),
+        prices=_once(
+            ("prices", locale.currency, locale.country, cart.region, market and market.pk),
+            lambda: price_context(locale, region=cart.region),
+        ),
         lines=line_infos,
         shipping_methods=shipping_methods,
         payment_methods=payment_methods,
@@ -130,6 +151,20 @@ def fetch_cart_info(cart: Cart, locale: ShopLocale, now: datetime | None = None)
         voucher=_voucher_info(cart, locale.currency),
         now=now,
     )
+
+
+def _market_rules(market: Market | None, country: str):
+    if market is None:
+        return [], [], []
+    shipping_methods = [
+        method
+        for method in ShippingMethod.objects.filter(zone__market=market, active=True)
+        .select_related("zone")
+        if method.zone.covers(country)
+    ]
+    payment_methods = list(PaymentMethod.objects.filter(market=market, active=True))
+    trust_badges = list(TrustBadge.objects.filter(market=market))
+    return shipping_methods, payment_methods, trust_badges
 
 
 def _voucher_info(cart: Cart, currency: str) -> VoucherInfo | None:

@@ -20,6 +20,7 @@ from django.db.models import Count, DecimalField, Exists, ExpressionWrapper, F, 
 from django.utils import timezone
 from redis.exceptions import RedisError
 
+from cart.fetch import shared_market_data
 from cart.models import Cart, CartLine, CartStatus
 from checkout.models import Order
 from recovery.models import (
@@ -190,7 +191,7 @@ def enqueue_batches(ids: list[int]) -> None:
 def send_batch(message_ids: list[int]) -> dict[str, int]:
     """One RQ job: send each row once, over one mail connection."""
     outcome: Counter = Counter()
-    with mailers.default as connection:
+    with mailers.default as connection, shared_market_data():
         for message_id in message_ids:
             try:
                 outcome[send_message(message_id, connection=connection)] += 1
