@@ -17,7 +17,7 @@ from django.utils import timezone, translation
 from django.utils.dateparse import parse_date
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
-from django.utils.translation import get_language
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext_lazy as _
 from moneyed import Money
 
@@ -337,7 +337,11 @@ class CampaignAdmin(admin.ModelAdmin):
             messages.error(request, _("Write the subject and text first."))
         else:
             count = start_campaign(campaign=campaign)
-            messages.success(request, _("%(count)s messages are queued.") % {"count": count})
+            messages.success(
+                request,
+                ngettext("%(count)s message is queued.", "%(count)s messages are queued.", count)
+                % {"count": count},
+            )
         return redirect(reverse("admin:recovery_campaign_change", args=[campaign.pk]))
 
     def progress_view(self, request, object_id):
@@ -348,11 +352,18 @@ class CampaignAdmin(admin.ModelAdmin):
         return JsonResponse({**progress(campaign), "status": campaign.status})
 
 
-@admin.action(description=_("Send recovery newsletter to selected"), permissions=["send"])
+@admin.action(
+    description=_("Write a recovery newsletter to the selected customers"), permissions=["send"]
+)
 def newsletter_to_selected(modeladmin, request, queryset):
     """A draft newsletter for the selected customers; staff write it and send it from there."""
     campaign = Campaign.objects.create(
-        name=_("Newsletter to %(count)s selected customers") % {"count": queryset.count()},
+        name=ngettext(
+            "Newsletter to %(count)s selected customer",
+            "Newsletter to %(count)s selected customers",
+            queryset.count(),
+        )
+        % {"count": queryset.count()},
         customer_ids=list(queryset.values_list("pk", flat=True)),
         created_by=request.user.get_username(),
     )
