@@ -135,7 +135,7 @@ admin.site.unregister(Customer)
 
 @admin.register(Customer)
 class RecoveryCustomerAdmin(CustomerAdmin):
-    list_display = ["display_name", "email", "customer_type", "country", "language",
+    list_display = ["display_name", "email", "customer_type", "country_name", "language",
                     "marketing_consent", "cart_icon", "cart_value", "abandoned_time"]  # fmt: skip
     list_filter = [AbandonedCartFilter, CustomerTypeFilter, AbandonedDateFilter,
                    "marketing_consent", "language", "country"]  # fmt: skip
@@ -148,6 +148,11 @@ class RecoveryCustomerAdmin(CustomerAdmin):
     @admin.display(description=_("name"), ordering="last_name")
     def display_name(self, customer):
         return customer.full_name or "—"
+
+    @admin.display(description=_("country"), ordering="country")
+    def country_name(self, customer):
+        """The name only: the admin's default column walks all country choices per row."""
+        return customer.country.name if customer.country else ""
 
     @admin.display(description=_("type"), ordering="user")
     def customer_type(self, customer):
