@@ -1,9 +1,8 @@
-"""Template tags for money and the locale switcher."""
+"""Template tags for money and country names."""
 
 from __future__ import annotations
 
 from django import template
-from django.urls import translate_url
 from django.utils.translation import get_language
 from django_countries import countries
 
@@ -19,13 +18,6 @@ def money(context, amount) -> str:
         return ""
     shop = context.get("shop")
     return format_money(amount, get_language(), shop.country if shop else None)
-
-
-@register.simple_tag(takes_context=True)
-def url_in_language(context, language: str) -> str:
-    """The current page in another language."""
-    request = context["request"]
-    return translate_url(request.get_full_path(), language)
 
 
 @register.filter
