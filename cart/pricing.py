@@ -214,6 +214,17 @@ def price_cart(
     return pricing
 
 
+def price_carts(carts, *, now: datetime | None = None) -> dict[int, CartPricing]:
+    """Price many carts at once, each for its own last locale (:func:`locale_for_cart`), without
+    add-on suggestions: for jobs such as a recovery newsletter's batch. Keyed by cart id."""
+    from cart.fetch import shared_market_data
+
+    now = now or timezone.now()
+    with shared_market_data():
+        return {cart.pk: price_cart(cart, locale_for_cart(cart), with_suggestions=False, now=now)
+                for cart in carts}  # fmt: skip
+
+
 def calculate(
     info: CartInfo,
     *,
@@ -579,4 +590,5 @@ __all__ = [
     "calculate",
     "locale_for_cart",
     "price_cart",
+    "price_carts",
 ]

@@ -155,7 +155,18 @@ RECOVERY_MAX_ATTEMPTS = 4
 # Demo data of the apps above the shop, run by `manage.py load_demo` after the shop's own.
 DEMO_LOADERS = ["cart.demo.load"]
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# The shared cache: rate-limit counters and the version stamps that tell every process when
+# staff changed the shop's configuration (``shop.config``). Redis, so that all web processes see
+# the same values; by default the Redis of the job queues.
+CACHE_REDIS_URL = os.environ.get("CACHE_REDIS_URL") or REDIS_URL
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": CACHE_REDIS_URL,
+        "KEY_PREFIX": "shop",
+        "TIMEOUT": 24 * 60 * 60,
+    }
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

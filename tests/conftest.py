@@ -136,3 +136,12 @@ def cart_world(db, rates, settings):
 
     settings.SHOP_DEFAULT_COUNTRY = "DE"
     return CartWorld()
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache(redis_url):
+    """Each test starts with an empty shared cache (its own Redis database, see settings)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

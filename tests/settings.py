@@ -29,3 +29,17 @@ TEST_REDIS_SOCKET = _TEST_FILES / "redis.sock"
 if not os.environ.get("REDIS_URL"):
     REDIS_URL = f"unix://{TEST_REDIS_SOCKET}?db=0"
     RQ_QUEUES = {name: {**queue, "URL": REDIS_URL} for name, queue in RQ_QUEUES.items()}  # noqa: F405
+# The cache lives in its own database of the same Redis, emptied between tests
+# (tests/conftest.py), so that rate-limit counters and version stamps never leak across tests.
+def _other_db(url: str, db: int) -> str:
+    """The same Redis server, another database: ``redis://h:p/0`` or ``unix://s?db=0``."""
+    if url.startswith("unix://"):
+        path = url.split("?", 1)[0]
+        return f"{path}?db={db}"
+    base = url.split("?", 1)[0].rstrip("/")
+    head, _, last = base.rpartition("/")
+    return f"{head if last.isdigit() and head.count('/') >= 2 else base}/{db}"
+
+
+CACHE_REDIS_URL = _other_db(REDIS_URL, 1)  # noqa: F405
+CACHES = {"default": {**CACHES["default"], "LOCATION": CACHE_REDIS_URL}}  # noqa: F405
