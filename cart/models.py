@@ -77,7 +77,15 @@ class Cart(models.Model):
 
     class Meta:
         ordering = ["-last_activity_at"]
-        indexes = [models.Index(fields=["status", "last_activity_at"], name="cart_status_activity")]
+        indexes = [
+            models.Index(fields=["status", "last_activity_at"], name="cart_status_activity"),
+            # Abandonment detection: per market, the active carts idle past its cut-off.
+            models.Index(fields=["market", "last_activity_at"], name="cart_active_idle",
+                         condition=models.Q(status="active")),
+            # The customer list and newsletters: a customer's abandoned carts, latest first.
+            models.Index(fields=["customer", "-abandoned_at"], name="cart_customer_abandoned",
+                         condition=models.Q(status="abandoned")),
+        ]  # fmt: skip
         verbose_name = _("cart")
         verbose_name_plural = _("carts")
 

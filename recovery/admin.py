@@ -28,7 +28,11 @@ from recovery.campaigns import previews, progress, start_campaign, summary
 from recovery.forms import MessageForm, default_body, default_subject
 from recovery.manual import preview_manual_message, send_manual_message
 from recovery.models import Campaign, CampaignStatus, CampaignText, RecoveryMessage
-from recovery.selectors import customers_abandoned_between, with_abandoned_cart
+from recovery.selectors import (
+    customers_abandoned_between,
+    with_abandoned_cart,
+    with_abandoned_cart_filter,
+)
 from shop.admin import CustomerAdmin
 from shop.models import Customer
 from shop.money import MissingRateError, format_money
@@ -49,10 +53,8 @@ class AbandonedCartFilter(admin.SimpleListFilter):
         return [("yes", _("Yes")), ("no", _("No"))]
 
     def queryset(self, request, queryset):
-        if self.value() == "yes":
-            return queryset.filter(has_abandoned_cart=True)
-        if self.value() == "no":
-            return queryset.filter(has_abandoned_cart=False)
+        if self.value() in ("yes", "no"):
+            return with_abandoned_cart_filter(queryset, self.value() == "yes")
         return queryset
 
 
@@ -160,26 +162,29 @@ class RecoveryCustomerAdmin(CustomerAdmin):
 
     @admin.display(description=_("cart"))
     def cart_icon(self, customer):
-        if not customer.abandoned_cart_id:
+        latest = getattr(customer, "latest_abandonment", None)
+        if latest is None:
             return ""
-        url = reverse("admin:cart_cart_change", args=[customer.abandoned_cart_id])
+        url = reverse("admin:cart_cart_change", args=[latest.cart_id])
         return format_html(
             '<a href="{}" title="{}" aria-label="{}">{}</a>', url, _("Open the abandoned cart"),
             _("Open the abandoned cart"), CART_ICON,
         )  # fmt: skip
 
-    @admin.display(description=_("cart value"), ordering="abandoned_value")
+    @admin.display(description=_("cart value"), ordering="latest_abandonment__value")
     def cart_value(self, customer):
-        if customer.abandoned_value is None:
+        latest = getattr(customer, "latest_abandonment", None)
+        if latest is None:
             return ""
-        money = Money(customer.abandoned_value, customer.abandoned_currency)
+        money = Money(latest.value, latest.currency)
         return format_money(money, get_language(), customer.country.code or None)
 
-    @admin.display(description=_("abandoned at"), ordering="abandoned_at")
+    @admin.display(description=_("abandoned at"), ordering="latest_abandonment__abandoned_at")
     def abandoned_time(self, customer):
-        if customer.abandoned_at is None:
+        latest = getattr(customer, "latest_abandonment", None)
+        if latest is None:
             return ""
-        return timezone.localtime(customer.abandoned_at).strftime("%Y-%m-%d %H:%M")
+        return timezone.localtime(latest.abandoned_at).strftime("%Y-%m-%d %H:%M")
 
 
 admin.site.unregister(Cart)

@@ -67,6 +67,12 @@ class RecoveryMessage(models.Model):
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     opened_at = models.DateTimeField(_("opened at"), null=True, blank=True)
     clicked_at = models.DateTimeField(_("clicked at"), null=True, blank=True)
+    # Which RQ job sends the row, and when that job last said it is alive: a row still queued
+    # whose job is gone, or whose job stopped beating, is queued again within two minutes
+    # (``recovery.delivery.requeue_stale_messages``, every minute).
+    job_id = models.CharField(_("job"), max_length=64, blank=True, editable=False)
+    heartbeat_at = models.DateTimeField(_("sender alive at"), null=True, blank=True,
+                                        editable=False)  # fmt: skip
     campaign = models.ForeignKey(
         "recovery.Campaign", on_delete=models.SET_NULL, null=True, blank=True,
         related_name="messages", verbose_name=_("newsletter"),
@@ -79,6 +85,11 @@ class RecoveryMessage(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["campaign", "status"], name="recovery_message_progress"),
+            models.Index(fields=["heartbeat_at"], condition=models.Q(status="queued"),
+                         name="recovery_message_waiting"),
+        ]  # fmt: skip
         verbose_name = _("recovery message")
         verbose_name_plural = _("recovery messages")
         permissions = [("send_recovery_message", _("Can send recovery messages"))]
@@ -95,6 +106,7 @@ class AudienceType(models.TextChoices):
 
 class CampaignStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
+    PREPARING = "preparing", _("Preparing the recipient list")
     SENDING = "sending", _("Sending")
     DONE = "done", _("Done")
 
@@ -126,7 +138,7 @@ class Campaign(models.Model):
     )
     voucher_days = models.PositiveSmallIntegerField(_("voucher valid for (days)"), default=7)
     status = models.CharField(
-        _("status"), max_length=8, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT
+        _("status"), max_length=10, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT
     )
     created_by = models.CharField(_("created by"), max_length=150, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
@@ -159,3 +171,27 @@ class CampaignText(models.Model):
 
     def __str__(self) -> str:
         return f"{self.campaign} ({self.language})"
+
+
+class LatestAbandonment(models.Model):
+    """Each customer's latest abandoned cart, its time, currency and value (what the shopper saw:
+    quantity × unit price when added), kept by detection and by every cart save
+    (``recovery.latest_carts``), so the customer list reads and filters it in one join
+    instead of subqueries per customer."""
+
+    customer = models.OneToOneField(
+        Customer, on_delete=models.CASCADE, primary_key=True, related_name="latest_abandonment",
+        verbose_name=_("customer"),
+    )  # fmt: skip
+    cart = models.ForeignKey(Cart, on_delete=models.CASCADE, related_name="+",
+                             verbose_name=_("cart"))  # fmt: skip
+    abandoned_at = models.DateTimeField(_("abandoned at"), db_index=True)
+    currency = models.CharField(_("currency"), max_length=3)
+    value = models.DecimalField(_("cart value"), max_digits=14, decimal_places=3)
+
+    class Meta:
+        verbose_name = _("latest abandoned cart")
+        verbose_name_plural = _("latest abandoned carts")
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}: {self.cart_id}"

@@ -4,54 +4,22 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import (
-    DecimalField,
-    Exists,
-    ExpressionWrapper,
-    F,
-    OuterRef,
-    QuerySet,
-    Subquery,
-    Sum,
-)
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 
-from cart.models import Cart, CartLine, CartStatus
+from cart.models import Cart, CartStatus
 from shop.models import Customer
 
 
-def latest_abandoned_cart() -> QuerySet[Cart]:
-    """The outer customer's latest abandoned cart, for use in a subquery."""
-    return Cart.objects.filter(customer=OuterRef("pk"), status=CartStatus.ABANDONED).order_by(
-        "-abandoned_at", "-pk"
-    )
-
-
 def with_abandoned_cart(queryset: QuerySet[Customer]) -> QuerySet[Customer]:
-    """Annotate each customer with their latest abandoned cart: id, time, currency and value.
+    """Each customer with their latest abandoned cart (``customer.latest_abandonment``: cart,
+    time, currency and value), read in the same query by a join: a page of 100 customers costs
+    what a page of 10 does, and page 20 what page 1 does."""
+    return queryset.select_related("latest_abandonment")
 
-    The value is what the shopper saw (quantity × unit price when added), summed in the
-    database so a page of 100 customers costs the same queries as a page of 10; the cart view
-    shows the cart priced again by the pricing function.
-    """
-    latest = latest_abandoned_cart()
-    line_value = ExpressionWrapper(
-        F("quantity") * F("unit_price_seen"),
-        output_field=DecimalField(max_digits=14, decimal_places=3),
-    )
-    value = (
-        CartLine.objects.filter(cart=OuterRef("abandoned_cart_id"))
-        .values("cart")
-        .annotate(total=Sum(line_value))
-        .values("total")
-    )
-    return queryset.annotate(
-        has_abandoned_cart=Exists(Cart.objects.filter(customer=OuterRef("pk"),
-                                                      status=CartStatus.ABANDONED)),
-        abandoned_cart_id=Subquery(latest.values("pk")[:1]),
-        abandoned_at=Subquery(latest.values("abandoned_at")[:1]),
-        abandoned_currency=Subquery(latest.values("currency")[:1]),
-    ).annotate(abandoned_value=Subquery(value[:1]))  # fmt: skip
+
+def with_abandoned_cart_filter(queryset: QuerySet[Customer], has: bool) -> QuerySet[Customer]:
+    return queryset.filter(latest_abandonment__isnull=not has)
 
 
 def local_day_bounds(day: date) -> tuple[datetime, datetime]:
@@ -64,11 +32,28 @@ def local_day_bounds(day: date) -> tuple[datetime, datetime]:
 def customers_abandoned_between(
     queryset: QuerySet[Customer], first_day: date | None, last_day: date | None
 ) -> QuerySet[Customer]:
-    """Customers with a cart abandoned from the start of ``first_day`` to the end of
-    ``last_day``, both days in the shop's time zone."""
-    carts = Cart.objects.filter(customer=OuterRef("pk"), status=CartStatus.ABANDONED)
+    """Customers whose latest abandoned cart was abandoned from the start of ``first_day`` to
+    the end of ``last_day``, both days in the shop's time zone (the time the list shows)."""
     if first_day:
-        carts = carts.filter(abandoned_at__gte=local_day_bounds(first_day)[0])
+        queryset = queryset.filter(
+            latest_abandonment__abandoned_at__gte=local_day_bounds(first_day)[0]
+        )
     if last_day:
-        carts = carts.filter(abandoned_at__lt=local_day_bounds(last_day)[1])
-    return queryset.filter(Exists(carts))
+        end = local_day_bounds(last_day)[1]
+        queryset = queryset.filter(latest_abandonment__abandoned_at__lt=end)
+    return queryset
+
+
+def abandonment_outcomes(since: datetime | None = None) -> dict[str, int]:
+    """Carts that were abandoned and then ordered, honestly split: *recovered* after a recovery
+    message was sent for that abandonment, *returned by itself* without one (see
+    ``recovery.signals``). ``since``: orders' carts updated from then on."""
+    carts = Cart.objects.filter(was_abandoned=True)
+    if since is not None:
+        carts = carts.filter(updated_at__gte=since)
+    counts = dict(
+        carts.filter(status__in=[CartStatus.RECOVERED, CartStatus.CONVERTED])
+        .values_list("status").annotate(n=Count("pk")).order_by()
+    )  # fmt: skip
+    return {"recovered": counts.get(CartStatus.RECOVERED, 0),
+            "returned_by_itself": counts.get(CartStatus.CONVERTED, 0)}  # fmt: skip

@@ -12,11 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from cart.models import Cart, CartLine, CartStatus
+from recovery import latest_carts
+from recovery.models import LatestAbandonment
 from shop.models import Market
 
 
@@ -28,35 +30,74 @@ class DetectionResult:
 
 
 def detect_abandoned_carts(*, now: datetime | None = None) -> DetectionResult:
-    """One UPDATE per market (markets are few; carts are many): never a loop over carts.
+    """Abandon, expire and purge: never a loop over carts.
 
-    Two overlapping runs are harmless: each UPDATE only matches carts still active, and sets
-    the same values.
+    Two overlapping runs are harmless: each statement only matches carts still active (or still
+    abandoned), and sets the same values; PostgreSQL re-checks a row another run changed.
     """
     now = now or timezone.now()
+    if connection.vendor == "postgresql":
+        abandoned, customer_ids = _abandon_in_one_statement(now)
+    else:
+        abandoned, customer_ids = _abandon_market_by_market(now)
+    latest_carts.refresh(customer_ids)
+    expire_before = now - timedelta(days=settings.RECOVERY_EXPIRE_AFTER_DAYS)
+    with transaction.atomic():
+        expired = Cart.objects.filter(
+            status=CartStatus.ABANDONED, abandoned_at__lt=expire_before
+        ).update(status=CartStatus.EXPIRED)
+        if expired:  # a customer's latest abandoned cart is older: so are all the others
+            LatestAbandonment.objects.filter(abandoned_at__lt=expire_before).delete()
+    purged = purge_anonymous_carts(now=now)
+    return DetectionResult(abandoned=abandoned, expired=expired, purged=purged)
+
+
+# One statement for every market: the cart joined to its market's cut-off, read through the
+# partial index ``cart_active_idle`` (market, last activity) of active carts, so a run with
+# nothing new reads one short index range per market.
+_ABANDON = """
+WITH abandoned AS (
+    UPDATE cart_cart AS c
+       SET status = %(abandoned)s, was_abandoned = true,
+           abandoned_at = c.last_activity_at + make_interval(mins => m.abandonment_cutoff_minutes)
+      FROM shop_market AS m
+     WHERE c.market_id = m.id
+       AND c.status = %(active)s
+       AND c.last_activity_at < %(now)s - make_interval(mins => m.abandonment_cutoff_minutes)
+       AND EXISTS (SELECT 1 FROM cart_cartline AS l WHERE l.cart_id = c.id)
+    RETURNING c.customer_id
+)
+SELECT count(*), array_agg(DISTINCT customer_id) FILTER (WHERE customer_id IS NOT NULL)
+  FROM abandoned
+"""
+
+
+def _abandon_in_one_statement(now: datetime) -> tuple[int, list[int]]:
+    with connection.cursor() as cursor:
+        cursor.execute(_ABANDON, {"abandoned": CartStatus.ABANDONED,
+                                  "active": CartStatus.ACTIVE, "now": now})  # fmt: skip
+        count, customer_ids = cursor.fetchone()
+    return count, customer_ids or []
+
+
+def _abandon_market_by_market(now: datetime) -> tuple[int, list[int]]:
+    """Other databases (SQLite for the demo): one UPDATE per market (markets are few)."""
     has_lines = Exists(CartLine.objects.filter(cart=OuterRef("pk")))
-    abandoned = 0
+    abandoned, customer_ids = 0, set()
     for market_id, cutoff in Market.objects.values_list("pk", "abandonment_cutoff_minutes"):
         cutoff_delta = timedelta(minutes=cutoff)
-        abandoned += (
-            Cart.objects.filter(
-                market_id=market_id,
-                status=CartStatus.ACTIVE,
+        with transaction.atomic():
+            idle = Cart.objects.filter(
+                market_id=market_id, status=CartStatus.ACTIVE,
                 last_activity_at__lt=now - cutoff_delta,
-            )
-            .filter(has_lines)
-            .update(
+            ).filter(has_lines)  # fmt: skip
+            customer_ids |= set(idle.exclude(customer=None).values_list("customer_id", flat=True))
+            abandoned += idle.update(
                 status=CartStatus.ABANDONED,
                 abandoned_at=F("last_activity_at") + cutoff_delta,
                 was_abandoned=True,
             )
-        )
-    expired = Cart.objects.filter(
-        status=CartStatus.ABANDONED,
-        abandoned_at__lt=now - timedelta(days=settings.RECOVERY_EXPIRE_AFTER_DAYS),
-    ).update(status=CartStatus.EXPIRED)
-    purged = purge_anonymous_carts(now=now)
-    return DetectionResult(abandoned=abandoned, expired=expired, purged=purged)
+    return abandoned, sorted(customer_ids)
 
 
 @transaction.atomic

@@ -139,9 +139,9 @@ RQ_QUEUES = {
 # `manage.py rqcron shop.cron` loads them all.
 SHOP_CRON_JOBS: list[tuple[str, str, str]] = [
     ("shop.jobs.update_exchange_rates", "default", os.environ.get("RATES_CRON", "15 6 * * *")),
-    ("checkout.jobs.send_missing_confirmations", "mail", "*/5 * * * *"),
+    ("checkout.jobs.send_missing_confirmations", "mail", "* * * * *"),
     ("recovery.jobs.detect_abandoned_carts_job", "default", "* * * * *"),
-    ("recovery.outbox.requeue_stale_messages", "mail", "*/10 * * * *"),
+    ("recovery.outbox.requeue_stale_messages", "mail", "* * * * *"),
 ]
 # Abandoned carts expire after this many days; carts without any contact are deleted after
 # their own period (they cannot be recovered, and they are personal data).
@@ -154,6 +154,8 @@ RECOVERY_MAX_ATTEMPTS = 4
 
 # Demo data of the apps above the shop, run by `manage.py load_demo` after the shop's own.
 DEMO_LOADERS = ["cart.demo.load"]
+# recovery: the customer list's latest abandoned carts, once the demo carts are written.
+DEMO_LOADERS += ["recovery.demo.load"]
 
 # The shared cache: rate-limit counters and the version stamps that tell every process when
 # staff changed the shop's configuration (``shop.config``). Redis, so that all web processes see

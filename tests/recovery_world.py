@@ -12,6 +12,7 @@ from decimal import Decimal
 from moneyed import Money
 
 from cart.models import Cart, CartLine, CartStatus
+from recovery import latest_carts
 from shop.models import Customer, Market, Variant
 from tests import factories
 
@@ -46,6 +47,8 @@ def cart_idle_since(
         )
         for v, quantity, price in lines
     )
+    if status == CartStatus.ABANDONED:  # as detection does once the cart has its lines
+        latest_carts.refresh([cart.customer_id])
     return cart
 
 
