@@ -24,7 +24,7 @@ from moneyed import Money
 from cart.admin import CartAdmin
 from cart.models import Cart
 from cart.pricing import locale_for_cart, price_cart
-from recovery.campaigns import previews, progress, start_campaign, summary
+from recovery.campaigns import begin_sending, previews, progress, recipients, summary
 from recovery.forms import MessageForm, default_body, default_subject
 from recovery.manual import preview_manual_message, send_manual_message
 from recovery.models import Campaign, CampaignStatus, CampaignText, RecoveryMessage
@@ -327,9 +327,13 @@ class CampaignAdmin(admin.ModelAdmin):
         campaign = self.get_object(request, object_id)
         extra_context = extra_context or {}
         if campaign is not None:
+            # The audience is read for a draft only (once for both); once sending, the outbox
+            # rows are the list, and their progress is shown.
+            draft = campaign.status == CampaignStatus.DRAFT
+            everyone = recipients(campaign) if draft else []
             extra_context.update(
-                summary=summary(campaign),
-                previews=previews(campaign) if campaign.status == CampaignStatus.DRAFT else {},
+                summary=summary(campaign, everyone),
+                previews=previews(campaign, everyone) if draft else {},
                 progress=progress(campaign),
                 can_send=request.user.has_perm("recovery.send_recovery_message"),
                 campaign=campaign,
@@ -346,12 +350,16 @@ class CampaignAdmin(admin.ModelAdmin):
         if not campaign.texts.exists():
             messages.error(request, _("Write the subject and text first."))
         else:
-            count = start_campaign(campaign=campaign)
-            messages.success(
-                request,
-                ngettext("%(count)s message is queued.", "%(count)s messages are queued.", count)
-                % {"count": count},
-            )
+            count = begin_sending(campaign=campaign)
+            if count is None:
+                messages.success(request, _("The recipient list is being prepared; sending "
+                                            "starts as it grows. Progress is shown below."))
+            else:
+                messages.success(
+                    request,
+                    ngettext("%(count)s message is queued.", "%(count)s messages are queued.",
+                             count) % {"count": count},
+                )  # fmt: skip
         return redirect(reverse("admin:recovery_campaign_change", args=[campaign.pk]))
 
     def progress_view(self, request, object_id):

@@ -3,8 +3,11 @@
 The audience is each customer's latest cart abandoned in the campaign's window (registered,
 guests or both; optionally one market and a minimum cart value; or the customers staff
 selected). ``start_campaign`` writes one outbox row per recipient (the key is the campaign and
-the customer, so starting twice writes nothing twice) and queues the rows in batches, each an
-RQ job that sends over one mail connection. Progress is the outbox rows' statuses.
+the customer, so starting twice writes nothing twice), a few thousand per transaction, and
+queues each part's rows in batches as soon as they are written, each an RQ job that sends over
+one mail connection (``recovery.sending``). From the admin, a large audience is prepared by an
+RQ job (``prepare_campaign``), never in the request: the page shows its progress, which is the
+outbox rows' statuses.
 """
 
 from __future__ import annotations
@@ -14,13 +17,10 @@ from dataclasses import dataclass
 
 import django_rq
 from django.conf import settings
-from django.core.mail import mailers
 from django.db import transaction
 from django.db.models import Count, DecimalField, Exists, ExpressionWrapper, F, OuterRef, Sum
 from django.utils import timezone
-from redis.exceptions import RedisError
 
-from cart.fetch import shared_market_data
 from cart.models import Cart, CartLine, CartStatus
 from checkout.models import Order
 from recovery.models import (
@@ -32,10 +32,16 @@ from recovery.models import (
     RecoveryMessage,
     SkipReason,
 )
-from recovery.outbox import rendered, send_message
+from recovery.outbox import rendered
 from recovery.selectors import local_day_bounds
+from recovery.sending import enqueue_batches, finish_if_done, send_messages
 
-BATCH_SIZE = 200
+BATCH_SIZE = 200  # messages per RQ job
+
+# Up to this many carts in the audience, the admin writes the rows in its request; beyond, an
+# RQ job does (writing 2,000 rows takes about a second).
+INLINE_AUDIENCE = 500
+PART = 2000
 
 
 @dataclass(frozen=True)
@@ -107,9 +113,9 @@ def recipients(campaign: Campaign) -> list[Recipient]:
     return result
 
 
-def summary(campaign: Campaign) -> dict:
+def summary(campaign: Campaign, everyone: list[Recipient] | None = None) -> dict:
     """What staff see before sending: how many get it, how many are skipped and why."""
-    everyone = recipients(campaign)
+    everyone = recipients(campaign) if everyone is None else everyone
     skipped = Counter(r.skip for r in everyone if r.skip)
     return {
         "recipients": sum(1 for r in everyone if not r.skip),
@@ -120,16 +126,15 @@ def summary(campaign: Campaign) -> dict:
 
 
 def text_for(campaign: Campaign, language: str):
-    texts = {text.language: text for text in campaign.texts.all()}
-    return texts.get(language) or texts.get(settings.LANGUAGE_CODE) or next(iter(texts.values()),
-                                                                          None)  # fmt: skip
+    return _text({text.language: text for text in campaign.texts.all()}, language)
 
 
-def previews(campaign: Campaign) -> dict[str, dict[str, str]]:
+def previews(campaign: Campaign,
+             everyone: list[Recipient] | None = None) -> dict[str, dict[str, str]]:  # fmt: skip
     """One rendered example per language that will be sent, on a real recipient's cart."""
     result = {}
     by_language: dict[str, Recipient] = {}
-    for recipient in recipients(campaign):
+    for recipient in recipients(campaign) if everyone is None else everyone:
         if not recipient.skip:
             by_language.setdefault(recipient.language, recipient)
     carts = Cart.objects.select_related("customer", "market").in_bulk(
@@ -149,17 +154,23 @@ def previews(campaign: Campaign) -> dict[str, dict[str, str]]:
 
 
 def start_campaign(*, campaign: Campaign) -> int:
-    """Write the outbox rows and queue them in batches. Safe to call twice."""
+    """Write the outbox rows, a part at a time, and queue each part in batches as it is
+    written. Returns the rows queued. Safe to call twice, and while a first call runs."""
     with transaction.atomic():
         campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
         if campaign.status == CampaignStatus.DONE:
             return 0  # sent already: newcomers to the audience need a new newsletter
-        if campaign.status == CampaignStatus.DRAFT:
-            campaign.status, campaign.started_at = CampaignStatus.SENDING, timezone.now()
+        if campaign.status in (CampaignStatus.DRAFT, CampaignStatus.PREPARING):
+            campaign.status = CampaignStatus.PREPARING
+            campaign.started_at = campaign.started_at or timezone.now()
             campaign.save(update_fields=["status", "started_at"])
+    texts = {text.language: text for text in campaign.texts.all()}
+    everyone = recipients(campaign)
+    queued = 0
+    for start in range(0, len(everyone), PART):
         rows = []
-        for recipient in recipients(campaign):
-            text = text_for(campaign, recipient.language)
+        for recipient in everyone[start : start + PART]:
+            text = _text(texts, recipient.language)
             if text is None:
                 continue
             rows.append(RecoveryMessage(
@@ -169,52 +180,61 @@ def start_campaign(*, campaign: Campaign) -> int:
                 subject=text.subject, body=text.body,
                 created_by=campaign.created_by,
             ))  # fmt: skip
-        RecoveryMessage.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
-        ids = list(
-            RecoveryMessage.objects.filter(campaign=campaign, status=MessageStatus.QUEUED)
-            .order_by("pk")
-            .values_list("pk", flat=True)
-        )
-        transaction.on_commit(lambda: enqueue_batches(ids))
-    return len(ids)
+        with transaction.atomic():
+            RecoveryMessage.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
+        queued += _queue_waiting(campaign, [row.customer_id for row in rows])
+    queued += _queue_waiting(campaign, None)  # rows of an earlier, interrupted start
+    Campaign.objects.filter(pk=campaign.pk, status=CampaignStatus.PREPARING).update(
+        status=CampaignStatus.SENDING
+    )
+    finish_if_done({campaign.pk})
+    return queued
 
 
-def enqueue_batches(ids: list[int]) -> None:
-    queue = django_rq.get_queue("mail")
-    for start in range(0, len(ids), BATCH_SIZE):
-        try:
-            queue.enqueue(send_batch, ids[start : start + BATCH_SIZE], job_timeout=1800)
-        except RedisError:  # requeue_stale_messages picks the rows up later
-            return
+def _queue_waiting(campaign: Campaign, customer_ids: list[int] | None) -> int:
+    """Queue the campaign's rows that no job was ever given (of these customers)."""
+    rows = RecoveryMessage.objects.filter(campaign=campaign, status=MessageStatus.QUEUED,
+                                          job_id="")  # fmt: skip
+    if customer_ids is not None:
+        rows = rows.filter(customer_id__in=customer_ids)
+    return enqueue_batches(list(rows.order_by("pk").values_list("pk", flat=True)),
+                           size=BATCH_SIZE)  # fmt: skip
+
+
+def _text(texts: dict, language: str):
+    return texts.get(language) or texts.get(settings.LANGUAGE_CODE) or next(iter(texts.values()),
+                                                                          None)  # fmt: skip
+
+
+def begin_sending(*, campaign: Campaign) -> int | None:
+    """From the admin: a small audience is written and queued now (returns the rows queued);
+    a large one by the ``prepare_campaign`` job (returns None; the page shows its progress)."""
+    if _carts(campaign).values("pk")[: INLINE_AUDIENCE + 1].count() <= INLINE_AUDIENCE:
+        return start_campaign(campaign=campaign)
+    with transaction.atomic():
+        updated = Campaign.objects.filter(
+            pk=campaign.pk, status__in=[CampaignStatus.DRAFT, CampaignStatus.PREPARING]
+        ).update(status=CampaignStatus.PREPARING, started_at=timezone.now())
+        if updated:
+            transaction.on_commit(lambda: django_rq.get_queue("default").enqueue(
+                prepare_campaign, campaign.pk, job_timeout=3600))  # fmt: skip
+    return None
+
+
+def prepare_campaign(campaign_id: int) -> int:
+    """The RQ job behind :func:`begin_sending` for large audiences."""
+    campaign = Campaign.objects.filter(pk=campaign_id).first()
+    return start_campaign(campaign=campaign) if campaign is not None else 0
 
 
 def send_batch(message_ids: list[int]) -> dict[str, int]:
-    """One RQ job: send each row once, over one mail connection."""
-    outcome: Counter = Counter()
-    with mailers.default as connection, shared_market_data():
-        for message_id in message_ids:
-            try:
-                outcome[send_message(message_id, connection=connection)] += 1
-            except Exception:  # noqa: BLE001  (kept queued with its reason; retried later)
-                outcome["retry"] += 1
-    finish_if_done(message_ids)
-    return dict(outcome)
-
-
-def finish_if_done(message_ids: list[int]) -> None:
-    campaign_ids = set(
-        RecoveryMessage.objects.filter(pk__in=message_ids[:1]).values_list("campaign_id", flat=True)
-    )
-    for campaign_id in campaign_ids - {None}:
-        if not RecoveryMessage.objects.filter(campaign_id=campaign_id,
-                                              status=MessageStatus.QUEUED).exists():  # fmt: skip
-            Campaign.objects.filter(pk=campaign_id, status=CampaignStatus.SENDING).update(
-                status=CampaignStatus.DONE
-            )
+    """One RQ job: send each still-queued row once, over one mail connection."""
+    return dict(Counter(str(status) for status in send_messages(message_ids).values()))
 
 
 def progress(campaign: Campaign) -> dict[str, int]:
-    """Rows by status (queued, sent, failed, skipped) and in total. One query."""
+    """Rows by status (queued, sent, failed, skipped) and in total: while the list is being
+    prepared, the total grows. One query."""
     counts = dict(
         RecoveryMessage.objects.filter(campaign=campaign)
         .values_list("status")

@@ -22,6 +22,10 @@ def _absolute(path: str) -> str:
     return settings.SHOP_BASE_URL.rstrip("/") + path
 
 
+def sign(data: dict, salt: str) -> str:
+    return signing.dumps(data, salt=salt)
+
+
 def restore_url(message) -> str:
     token = signing.dumps({"m": message.pk, "c": str(message.cart.token)}, salt=RESTORE_SALT)
     return _absolute(reverse("recovery:restore", kwargs={"token": token}))

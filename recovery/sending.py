@@ -1,0 +1,384 @@
+"""Sending outbox rows in batches: claim, load once, decide, render once per language, send.
+
+A batch (a newsletter's RQ job, or one message's) costs a fixed number of queries for loading,
+whatever its size: the rows with their customers, carts and markets; the orders that make a row
+"already ordered"; vouchers; skips by reason; the carts' pricing (``cart.pricing.price_carts``)
+per language. Each message then costs its mail and one autocommitted ``UPDATE`` that records
+it sent. No transaction is open across an SMTP round trip.
+
+At least once, and no duplicate beyond the message in flight: a job first *claims* its rows
+(``job_id``, ``heartbeat_at``) so a second job for the same rows sends nothing, beats every few
+seconds while it sends, and records each message as sent right after the mail server accepted
+it. A worker killed mid-batch leaves its unsent rows queued with a heartbeat that stops;
+``requeue_stale_messages`` (cron, every minute) queues them again once the lease has run out
+(``RECOVERY_SENDER_LEASE_SECONDS``, one minute), and rows whose job vanished from Redis: within
+two minutes of the crash. Only the message in flight at the kill may arrive twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+import django_rq
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, mailers
+from django.db import connection as db
+from django.db.models import Q
+from django.utils import timezone, translation
+from redis.exceptions import RedisError
+from rq.job import Job, JobStatus
+
+from cart.models import CartStatus, Voucher
+from cart.pricing import CartPricing, locale_for_cart, price_cart, price_carts
+from checkout.models import Order
+from recovery.channels import send_sms
+from recovery.models import (
+    Campaign,
+    CampaignStatus,
+    Channel,
+    MessageStatus,
+    RecoveryMessage,
+    SkipReason,
+)
+from recovery.rendering import Renderer
+from shop.models import Customer, Market
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 200
+CLOSED = {CartStatus.CONVERTED, CartStatus.RECOVERED, CartStatus.MERGED}
+
+
+def consent_allows(customer: Customer, market: Market | None, channel: str) -> bool:
+    """Whether marketing to ``customer`` on ``channel`` is allowed: the one place that decides
+    (per-channel rules replace this function). Today: where the market needs an opt-in, or
+    the cart has no market, only with the customer's consent."""
+    return not ((market is None or market.marketing_opt_in_required)
+                and not customer.marketing_consent)  # fmt: skip
+
+
+def skip_reason(message: RecoveryMessage, ordered_since: bool) -> str:
+    """Why ``message`` must not be sent, or "". ``ordered_since``: the customer ordered since
+    the cart was abandoned (with any cart), or someone ordered from this cart."""
+    customer, cart = message.customer, message.cart
+    if customer.unsubscribed_at is not None:
+        return SkipReason.UNSUBSCRIBED
+    if not consent_allows(customer, cart.market if cart else None, message.channel):
+        return SkipReason.NO_CONSENT
+    if cart is None or cart.status in CLOSED or ordered_since:
+        return SkipReason.ORDERED
+    if message.channel == Channel.EMAIL and not customer.email:
+        return SkipReason.NO_CONTACT
+    if message.channel == Channel.SMS and not customer.phone:
+        return SkipReason.NO_CONTACT
+    return ""
+
+
+def lease() -> timedelta:
+    return timedelta(seconds=settings.RECOVERY_SENDER_LEASE_SECONDS)
+
+
+def _current_job_id() -> str | None:
+    from rq import get_current_job
+
+    job = get_current_job()
+    return job.id if job is not None else None
+
+
+def claim(message_ids: list[int], job_id: str) -> list[RecoveryMessage]:
+    """Take the queued rows no live sender holds; load them with what sending reads."""
+    now = timezone.now()
+    RecoveryMessage.objects.filter(pk__in=message_ids, status=MessageStatus.QUEUED).filter(
+        Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=now - lease()) | Q(job_id=job_id)
+    ).update(job_id=job_id, heartbeat_at=now)
+    return list(
+        RecoveryMessage.objects.filter(pk__in=message_ids, status=MessageStatus.QUEUED,
+                                       job_id=job_id)
+        .select_related("customer", "cart__market", "voucher", "campaign")
+        .order_by("pk")
+    )  # fmt: skip
+
+
+def _ordered_since(messages: list[RecoveryMessage]) -> set[int]:
+    """Ids of the messages whose customer ordered since the cart was abandoned, or whose cart
+    was ordered from. One query."""
+    customer_ids = {m.customer_id for m in messages}
+    cart_ids = {m.cart_id for m in messages if m.cart_id}
+    orders = defaultdict(list)
+    ordered_carts = set()
+    for customer_id, cart_id, created_at in (
+        Order.objects.filter(Q(customer_id__in=customer_ids) | Q(cart_id__in=cart_ids))
+        .exclude(status="cancelled").values_list("customer_id", "cart_id", "created_at")
+    ):  # fmt: skip
+        orders[customer_id].append(created_at)
+        ordered_carts.add(cart_id)
+    result = set()
+    for message in messages:
+        cart = message.cart
+        if cart is None:
+            continue
+        since = cart.abandoned_at or cart.last_activity_at
+        if cart.pk in ordered_carts or any(at >= since for at in orders[message.customer_id]):
+            result.add(message.pk)
+    return result
+
+
+def _record_skips(skipped: dict[str, list[int]]) -> None:
+    for reason, ids in skipped.items():
+        RecoveryMessage.objects.filter(pk__in=ids, status=MessageStatus.QUEUED).update(
+            status=MessageStatus.SKIPPED, skip_reason=reason, heartbeat_at=None
+        )
+
+
+def _give_vouchers(messages: list[RecoveryMessage]) -> None:
+    """A single-use voucher for each message of a newsletter that offers one (two queries)."""
+    needing = [m for m in messages if m.campaign_id and m.campaign.voucher_kind
+               and m.voucher_id is None]  # fmt: skip
+    if not needing:
+        return
+    from recovery.outbox import new_voucher
+
+    vouchers = Voucher.objects.bulk_create([
+        new_voucher(customer=m.customer, kind=m.campaign.voucher_kind,
+                    percentage=m.campaign.voucher_percentage, valid_days=m.campaign.voucher_days)
+        for m in needing
+    ])  # fmt: skip
+    for message, voucher in zip(needing, vouchers, strict=True):
+        message.voucher = voucher
+    RecoveryMessage.objects.bulk_update(needing, ["voucher"])
+
+
+def _pricings(messages: list[RecoveryMessage]) -> dict[int, CartPricing | Exception]:
+    """Each cart priced once, in its message's language (product names are translated)."""
+    by_language: dict[str, dict] = defaultdict(dict)
+    for message in messages:
+        by_language[message.language][message.cart_id] = message.cart
+    result: dict[int, CartPricing | Exception] = {}
+    for language, carts in by_language.items():
+        with translation.override(language):
+            try:
+                result.update(price_carts(list(carts.values())))
+            except Exception:  # noqa: BLE001  (one cart's missing rate must not stop the rest)
+                for cart in carts.values():
+                    try:
+                        result[cart.pk] = price_cart(cart, locale_for_cart(cart),
+                                                     with_suggestions=False)  # fmt: skip
+                    except Exception as error:  # noqa: BLE001  (recorded on its message)
+                        result[cart.pk] = error
+    return result
+
+
+_MARK_SENT = (
+    "UPDATE recovery_recoverymessage SET status = %s, sent_at = %s, failure_reason = '', "
+    "attempts = attempts + 1, heartbeat_at = NULL WHERE id = %s"
+)
+
+
+def _mark_sent(message_id: int) -> None:
+    with db.cursor() as cursor:
+        cursor.execute(_MARK_SENT, [MessageStatus.SENT, timezone.now(), message_id])
+
+
+def _mark_failed(message: RecoveryMessage, error: BaseException) -> str:
+    """Count the attempt and keep the reason: queued for a later attempt, or failed for good."""
+    attempts = message.attempts + 1
+    reason = str(error)[:255] or error.__class__.__name__
+    status = (MessageStatus.FAILED if attempts >= settings.RECOVERY_MAX_ATTEMPTS
+              else MessageStatus.QUEUED)  # fmt: skip
+    RecoveryMessage.objects.filter(pk=message.pk).update(
+        status=status, attempts=attempts, failure_reason=reason, heartbeat_at=None
+    )
+    message.status, message.attempts, message.failure_reason = status, attempts, reason
+    return status
+
+
+def _email(message: RecoveryMessage, content: dict[str, str]) -> EmailMultiAlternatives:
+    email = EmailMultiAlternatives(
+        subject=content["subject"], body=content["text"], from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[message.customer.email],
+        headers={"List-Unsubscribe": f"<{content['unsubscribe_link']}>",
+                 "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
+    )  # fmt: skip
+    email.attach_alternative(content["html"], "text/html")
+    return email
+
+
+class _Heart:
+    """Tells claimers and the requeue cron that this job is alive, every few seconds, and
+    learns which rows are still its own (a requeue may have given them to another job)."""
+
+    def __init__(self, job_id: str, ids: list[int]) -> None:
+        self.job_id, self.ids = job_id, ids
+        self.every = max(0.5, settings.RECOVERY_SENDER_LEASE_SECONDS / 6)
+        self.next = time.monotonic() + self.every
+        self.mine = set(ids)
+
+    def beat(self, done: set[int]) -> None:
+        if time.monotonic() < self.next:
+            return
+        self.next = time.monotonic() + self.every
+        waiting = [pk for pk in self.ids if pk not in done]
+        RecoveryMessage.objects.filter(pk__in=waiting, job_id=self.job_id,
+                                       status=MessageStatus.QUEUED).update(
+            heartbeat_at=timezone.now())  # fmt: skip
+        self.mine = set(RecoveryMessage.objects.filter(
+            pk__in=waiting, job_id=self.job_id, status=MessageStatus.QUEUED,
+        ).values_list("pk", flat=True))  # fmt: skip
+
+
+def send_messages(message_ids: list[int], *, job_id: str | None = None,
+                  connection=None) -> dict[int, str]:  # fmt: skip
+    """Send what is still queued among ``message_ids``, each once. Returns each claimed row's
+    final status (queued: failed this time, to be retried)."""
+    job_id = job_id or _current_job_id() or f"direct-{uuid.uuid4().hex}"
+    messages = claim(message_ids, job_id)
+    if not messages:
+        return {}
+    ordered = _ordered_since(messages)
+    outcome: dict[int, str] = {}
+    skipped: dict[str, list[int]] = defaultdict(list)
+    sending = []
+    for message in messages:
+        reason = skip_reason(message, message.pk in ordered)
+        if reason:
+            skipped[reason].append(message.pk)
+            outcome[message.pk] = MessageStatus.SKIPPED
+        else:
+            sending.append(message)
+    _record_skips(skipped)
+    if sending:
+        _give_vouchers(sending)
+        pricings = _pricings(sending)
+        if connection is None and any(m.channel == Channel.EMAIL for m in sending):
+            connection = mailers.default
+            try:
+                connection.open()
+            except Exception as error:  # noqa: BLE001  (the mail server is down: each row waits)
+                for message in sending:
+                    outcome[message.pk] = _mark_failed(message, error)
+            else:
+                try:
+                    _send_each(sending, pricings, connection, job_id, outcome)
+                finally:
+                    connection.close()
+        else:
+            _send_each(sending, pricings, connection, job_id, outcome)
+    finish_if_done({m.campaign_id for m in messages} - {None})
+    return outcome
+
+
+def _send_each(messages, pricings, connection, job_id: str, outcome: dict[int, str]) -> None:
+    renderer = Renderer()
+    heart = _Heart(job_id, [m.pk for m in messages])
+    done: set[int] = set()
+    for message in messages:
+        heart.beat(done)
+        if message.pk not in heart.mine:  # taken over by a requeued job: it sends this one
+            continue
+        try:
+            pricing = pricings[message.cart_id]
+            if isinstance(pricing, Exception):
+                raise pricing
+            content = renderer.render(message, pricing)
+            if message.channel == Channel.SMS:
+                send_sms(to=message.customer.phone, text=content["body"][:600])
+            else:
+                connection.send_messages([_email(message, content)])
+        except Exception as error:  # noqa: BLE001  (kept with its reason; retried later)
+            logger.warning("Recovery message %s not sent: %s", message.pk, error)
+            outcome[message.pk] = _mark_failed(message, error)
+        else:
+            _mark_sent(message.pk)
+            outcome[message.pk] = MessageStatus.SENT
+        done.add(message.pk)
+
+
+def finish_if_done(campaign_ids: set[int]) -> None:
+    """A newsletter whose rows are all sent, skipped or failed is done."""
+    for campaign_id in campaign_ids:
+        waiting = RecoveryMessage.objects.filter(campaign_id=campaign_id,
+                                                 status=MessageStatus.QUEUED)  # fmt: skip
+        if not waiting.exists():
+            Campaign.objects.filter(pk=campaign_id, status=CampaignStatus.SENDING).update(
+                status=CampaignStatus.DONE
+            )
+
+
+# --- queueing and requeueing -------------------------------------------------------------------
+
+
+def enqueue_batches(ids: list[int], *, size: int = BATCH_SIZE,
+                    func: str = "recovery.campaigns.send_batch") -> int:  # fmt: skip
+    """Queue ``ids`` in batches; each row names its batch's job (for the requeue cron)."""
+    queue = django_rq.get_queue("mail")
+    queued = 0
+    for start in range(0, len(ids), size):
+        batch = ids[start : start + size]
+        job_id = uuid.uuid4().hex
+        RecoveryMessage.objects.filter(pk__in=batch, status=MessageStatus.QUEUED).update(
+            job_id=job_id, heartbeat_at=None
+        )
+        try:
+            queue.enqueue(func, batch, job_id=job_id, job_timeout=1800)
+        except RedisError:  # the rows name a job that does not exist: the cron queues them
+            logger.exception("Could not queue a batch of recovery messages")
+            return queued
+        queued += len(batch)
+    return queued
+
+
+PENDING = {JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED}
+
+
+def _gone(job_ids: set[str], now: datetime) -> set[str]:
+    """The job ids that no job in Redis will run: missing, ended, or started by a worker that
+    has not claimed its rows within the lease."""
+    ids = sorted(job_ids)
+    jobs = Job.fetch_many(ids, connection=django_rq.get_connection("mail")) if ids else []
+    gone = set()
+    for job_id, job in zip(ids, jobs, strict=True):
+        if job is None:
+            gone.add(job_id)
+            continue
+        status = job.get_status(refresh=False)
+        if status in PENDING:
+            continue
+        started = job.started_at
+        if status == JobStatus.STARTED and started and (
+            timezone.make_aware(started, timezone.UTC) if timezone.is_naive(started) else started
+        ) > now - lease():
+            continue
+        gone.add(job_id)
+    return gone
+
+
+def requeue_stale_messages(older_than_minutes: int | None = None) -> int:
+    """Cron, every minute: queue again the rows a killed worker left (its heartbeat stopped for
+    the lease) and the rows whose job is gone from Redis (queued for at least a minute).
+    ``older_than_minutes`` replaces both waits (0: at once, for tests and staff)."""
+    now = timezone.now()
+    if older_than_minutes is None:
+        stale_after, waited = lease(), timedelta(minutes=1)
+    else:
+        stale_after = waited = timedelta(minutes=older_than_minutes)
+    queued = RecoveryMessage.objects.filter(status=MessageStatus.QUEUED)
+    abandoned = set(queued.filter(heartbeat_at__lt=now - stale_after + timedelta(microseconds=1))
+                    .values_list("pk", flat=True)[:10_000])  # fmt: skip
+    waiting = queued.filter(heartbeat_at__isnull=True, created_at__lt=now - waited
+                            + timedelta(microseconds=1))  # fmt: skip
+    job_ids = set(waiting.values_list("job_id", flat=True).distinct()[:1000])
+    try:
+        gone = _gone(job_ids, now)
+    except RedisError:
+        logger.exception("Redis is down: the rows stay queued until the next run")
+        return 0
+    orphans = set(waiting.filter(job_id__in=gone).values_list("pk", flat=True)[:10_000])
+    ids = sorted(abandoned | orphans)
+    return enqueue_batches(ids)
+
+
+__all__ = ["BATCH_SIZE", "consent_allows", "requeue_stale_messages", "send_messages"]
