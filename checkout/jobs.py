@@ -1,4 +1,12 @@
-"""Background jobs of the checkout (RQ, queue "mail"): the order confirmation e-mail."""
+"""Background jobs of the checkout (RQ, queue "mail"): the order confirmation e-mail.
+
+A worker killed while sending leaves its order unconfirmed. The job holds a lease in Redis
+while it works (``CONFIRMATION_LEASE_SECONDS``, a minute); ``send_missing_confirmations`` runs
+every minute and queues again every unconfirmed order older than a minute whose lease is gone
+and whose requeued job is not already waiting: within two minutes of a crash. The row lock and
+``confirmation_sent_at`` keep a second job from sending twice; only the mail in flight at the
+kill may arrive twice.
+"""
 
 from __future__ import annotations
 
@@ -23,8 +31,16 @@ def send_order_confirmation(order_id: int) -> bool:
 
     The row lock and ``confirmation_sent_at`` make a retried or duplicated job send nothing
     a second time; a job killed after sending but before saving may send it twice (at least
-    once, never zero times).
+    once, never zero times). A lease in Redis tells the requeue cron a worker is on it.
     """
+    _hold_lease(order_id)
+    try:
+        return _send_order_confirmation(order_id)
+    finally:
+        _release_lease(order_id)
+
+
+def _send_order_confirmation(order_id: int) -> bool:
     with transaction.atomic():
         order = Order.objects.select_for_update().filter(pk=order_id).first()
         if order is None or order.confirmation_sent_at is not None:
@@ -47,9 +63,44 @@ def send_order_confirmation(order_id: int) -> bool:
     return True
 
 
-def send_missing_confirmations(older_than_minutes: int = 5) -> int:
-    """Cron: queue the confirmations that never left (queue down when the order was placed)."""
+def _lease_key(order_id: int) -> str:
+    return f"checkout:confirmation-lease:{order_id}"
+
+
+def _lease_seconds() -> int:
+    return getattr(settings, "CONFIRMATION_LEASE_SECONDS", 60)
+
+
+def _hold_lease(order_id: int) -> None:
+    """Tell the requeue cron that a worker is on this order (expires by itself if killed)."""
     import django_rq
+    from redis.exceptions import RedisError
+
+    try:
+        django_rq.get_connection("mail").set(_lease_key(order_id), "1", ex=_lease_seconds())
+    except RedisError:  # only the cron's view suffers: it may queue a harmless second job
+        logger.warning("No confirmation lease for order %s: Redis refused", order_id)
+
+
+def _release_lease(order_id: int) -> None:
+    import django_rq
+    from redis.exceptions import RedisError
+
+    try:
+        django_rq.get_connection("mail").delete(_lease_key(order_id))
+    except RedisError:  # it expires by itself
+        pass
+
+
+def _requeue_job_id(order_id: int) -> str:
+    return f"checkout-confirmation-requeue-{order_id}"
+
+
+def send_missing_confirmations(older_than_minutes: int = 1) -> int:
+    """Cron, every minute: queue the confirmations that never left (queue down when the order
+    was placed, or a worker killed while sending), unless a worker is on it now."""
+    import django_rq
+    from rq.job import Job, JobStatus
 
     now = timezone.now()
     ids = list(
@@ -65,10 +116,21 @@ def send_missing_confirmations(older_than_minutes: int = 5) -> int:
         .values_list("pk", flat=True)
         .distinct()[:500]
     )
+    if not ids:
+        return 0
     queue = django_rq.get_queue("mail")
-    for order_id in ids:
-        queue.enqueue(send_order_confirmation, order_id, job_timeout=120)
-    return len(ids)
+    redis = queue.connection
+    leased = redis.mget([_lease_key(order_id) for order_id in ids])
+    waiting = Job.fetch_many([_requeue_job_id(order_id) for order_id in ids], connection=redis)
+    pending = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
+    queued = 0
+    for order_id, lease, job in zip(ids, leased, waiting, strict=True):
+        if lease is not None or (job is not None and job.get_status(refresh=False) in pending):
+            continue
+        queue.enqueue(send_order_confirmation, order_id, job_timeout=120,
+                      job_id=_requeue_job_id(order_id))  # fmt: skip
+        queued += 1
+    return queued
 
 
 def _context(order: Order) -> dict:

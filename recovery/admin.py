@@ -28,6 +28,7 @@ from recovery.campaigns import begin_sending, previews, progress, recipients, su
 from recovery.forms import MessageForm, default_body, default_subject
 from recovery.manual import preview_manual_message, send_manual_message
 from recovery.models import Campaign, CampaignStatus, CampaignText, RecoveryMessage
+from recovery.money import money_text
 from recovery.selectors import (
     customers_abandoned_between,
     with_abandoned_cart,
@@ -35,7 +36,7 @@ from recovery.selectors import (
 )
 from shop.admin import CustomerAdmin
 from shop.models import Customer
-from shop.money import MissingRateError, format_money
+from shop.money import MissingRateError
 
 CART_ICON = mark_safe(
     '<svg aria-hidden="true" width="18" height="18" viewBox="0 0 24 24" fill="none" '
@@ -143,6 +144,9 @@ class RecoveryCustomerAdmin(CustomerAdmin):
                    "marketing_consent", "language", "country"]  # fmt: skip
     list_select_related = ["user"]
     list_per_page = 50
+    # "50,406 results (100,036 total)": the total is a second count over every customer on each
+    # page; the filtered count stays.
+    show_full_result_count = False
 
     def get_queryset(self, request):
         return with_abandoned_cart(super().get_queryset(request))
@@ -177,7 +181,7 @@ class RecoveryCustomerAdmin(CustomerAdmin):
         if latest is None:
             return ""
         money = Money(latest.value, latest.currency)
-        return format_money(money, get_language(), customer.country.code or None)
+        return money_text(money, get_language(), customer.country.code or None)
 
     @admin.display(description=_("abandoned at"), ordering="latest_abandonment__abandoned_at")
     def abandoned_time(self, customer):

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Exists, F, Min, OuterRef
 from django.utils import timezone
 
 from cart.models import Cart, CartLine, CartStatus
@@ -52,9 +52,9 @@ def detect_abandoned_carts(*, now: datetime | None = None) -> DetectionResult:
     return DetectionResult(abandoned=abandoned, expired=expired, purged=purged)
 
 
-# One statement for every market: the cart joined to its market's cut-off, read through the
-# partial index ``cart_active_idle`` (market, last activity) of active carts, so a run with
-# nothing new reads one short index range per market.
+# One statement for every market: the cart joined to its market's cut-off. The constant bound
+# (idle past the shortest cut-off) lets the planner read the partial index ``cart_active_idle``
+# of active carts by last activity: a run with nothing new reads an empty range of it.
 _ABANDON = """
 WITH abandoned AS (
     UPDATE cart_cart AS c
@@ -63,6 +63,7 @@ WITH abandoned AS (
       FROM shop_market AS m
      WHERE c.market_id = m.id
        AND c.status = %(active)s
+       AND c.last_activity_at < %(idle_before)s
        AND c.last_activity_at < %(now)s - make_interval(mins => m.abandonment_cutoff_minutes)
        AND EXISTS (SELECT 1 FROM cart_cartline AS l WHERE l.cart_id = c.id)
     RETURNING c.customer_id
@@ -72,10 +73,20 @@ SELECT count(*), array_agg(DISTINCT customer_id) FILTER (WHERE customer_id IS NO
 """
 
 
+def abandon_parameters(now: datetime) -> dict | None:
+    shortest = Market.objects.aggregate(shortest=Min("abandonment_cutoff_minutes"))["shortest"]
+    if shortest is None:
+        return None
+    return {"abandoned": CartStatus.ABANDONED, "active": CartStatus.ACTIVE, "now": now,
+            "idle_before": now - timedelta(minutes=shortest)}  # fmt: skip
+
+
 def _abandon_in_one_statement(now: datetime) -> tuple[int, list[int]]:
+    parameters = abandon_parameters(now)
+    if parameters is None:  # no market, nothing to abandon
+        return 0, []
     with connection.cursor() as cursor:
-        cursor.execute(_ABANDON, {"abandoned": CartStatus.ABANDONED,
-                                  "active": CartStatus.ACTIVE, "now": now})  # fmt: skip
+        cursor.execute(_ABANDON, parameters)
         count, customer_ids = cursor.fetchone()
     return count, customer_ids or []
 

@@ -151,8 +151,11 @@ RECOVERY_GUEST_RETENTION_DAYS = int(os.environ.get("RECOVERY_GUEST_RETENTION_DAY
 RECOVERY_LINK_MAX_AGE_DAYS = int(os.environ.get("RECOVERY_LINK_MAX_AGE_DAYS", "14"))
 RECOVERY_SMS_BACKEND = os.environ.get("RECOVERY_SMS_BACKEND", "recovery.channels.OfflineSmsBackend")
 RECOVERY_MAX_ATTEMPTS = 4
-# A sending job beats every sixth of this; rows of a job silent for longer are queued again.
+# A sending job beats every sixth of this; rows of a job silent for longer are queued again
+# (every minute, so within two minutes of a killed worker). The same for an order
+# confirmation's job (checkout.jobs).
 RECOVERY_SENDER_LEASE_SECONDS = int(os.environ.get("RECOVERY_SENDER_LEASE_SECONDS", "60"))
+CONFIRMATION_LEASE_SECONDS = int(os.environ.get("CONFIRMATION_LEASE_SECONDS", "60"))
 
 # Demo data of the apps above the shop, run by `manage.py load_demo` after the shop's own.
 DEMO_LOADERS = ["cart.demo.load"]

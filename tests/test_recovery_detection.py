@@ -6,6 +6,7 @@ can be contacted about are deleted after their retention period."""
 from __future__ import annotations
 
 import io
+import re
 import threading
 from datetime import timedelta
 
@@ -20,6 +21,8 @@ from rq.cron import CronScheduler
 from cart import services as cart_services
 from cart.models import Cart, CartLine, CartStatus
 from recovery.jobs import detect_abandoned_carts_job
+from recovery.models import LatestAbandonment
+from recovery.selectors import abandonment_outcomes
 from recovery.services import DetectionResult, detect_abandoned_carts
 from shop.locale import ShopLocale
 from tests import factories
@@ -156,6 +159,84 @@ def test_detection_issues_the_same_queries_for_5_carts_as_for_50(market, shirt, 
     assert queries_of_a_run(5) == queries_of_a_run(50)
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="one statement on PostgreSQL")
+def test_every_market_is_abandoned_by_one_statement_on_postgresql(shirt, customer, now):
+    markets = [factories.MarketFactory(abandonment_cutoff_minutes=30 * (i + 1)) for i in range(6)]
+    for market in markets:
+        cart_idle_since(market, now - 10 * HOUR, (shirt, 1, "10"), customer=customer)
+
+    with CaptureQueriesContext(connection) as queries:
+        result = detect_abandoned_carts(now=now)
+
+    assert result.abandoned == len(markets)
+    abandoning = [q["sql"] for q in queries.captured_queries
+                  if q["sql"].lstrip().startswith("WITH abandoned AS (")]  # fmt: skip
+    assert len(abandoning) == 1, "one UPDATE joined to the markets' cut-offs"
+    assert not [q for q in queries.captured_queries
+                if q["sql"].startswith('UPDATE "cart_cart" SET "status"')
+                and "'abandoned'" in q["sql"].split("WHERE", 1)[0]], "no UPDATE per market"
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="plans of PostgreSQL")
+def test_a_run_with_nothing_new_reads_the_partial_index_of_active_carts(shirt, now):
+    """20,000 active carts, all seen recently: detection reads one short index range per market
+    (``cart_active_idle``), never the carts or their lines in full."""
+    from recovery.services import _ABANDON, abandon_parameters
+
+    markets = [factories.MarketFactory(abandonment_cutoff_minutes=60 * (i + 1)) for i in range(4)]
+    with connection.cursor() as cursor:
+        cursor.execute("""
+            INSERT INTO cart_cart (token, market_id, country, region, currency, language, status,
+                                   device, created_at, updated_at, last_activity_at,
+                                   was_abandoned)
+            SELECT gen_random_uuid(), (%s::bigint[])[1 + mod(i, 4)], 'DE', '', 'EUR', 'en',
+                   'active', 'mobile', %s, %s, %s - make_interval(secs => mod(i, 1800)), false
+            FROM generate_series(1, 20000) AS i
+        """, [[m.pk for m in markets], now, now, now])  # fmt: skip
+        cursor.execute("""
+            INSERT INTO cart_cartline (cart_id, variant_id, quantity, unit_price_seen,
+                                       unit_price_seen_currency, added_at, updated_at)
+            SELECT id, %s, 1, 10, 'EUR', last_activity_at, last_activity_at FROM cart_cart
+        """, [shirt.pk])  # fmt: skip
+        cursor.execute("ANALYZE cart_cart")
+        cursor.execute("ANALYZE cart_cartline")
+        cursor.execute("EXPLAIN " + _ABANDON, abandon_parameters(now))
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+
+    assert re.search(r"Index (Only )?Scan using cart_active_idle", plan), plan
+    assert "Seq Scan on cart_cart" not in plan, plan
+    assert detect_abandoned_carts(now=now).abandoned == 0
+
+
+def test_the_customer_list_s_latest_abandoned_cart_follows_detection_writes_and_expiry(
+    market, shirt, customer, now, settings
+):
+    settings.RECOVERY_EXPIRE_AFTER_DAYS = 90
+    older = abandoned_cart(market, now - 10 * DAY, (shirt, 1, "10"), customer=customer)
+    cart = cart_idle_since(market, now - 3 * HOUR, (shirt, 2, "10"), (variant("4.50"), 1, "4.5"),
+                           customer=customer)  # fmt: skip
+
+    def latest() -> tuple | None:
+        row = LatestAbandonment.objects.filter(customer=customer).first()
+        return (row.cart_id, row.abandoned_at, row.value) if row else None
+
+    assert latest()[0] == older.pk
+    detect_abandoned_carts(now=now)
+    assert latest() == (cart.pk, now - 2 * HOUR, 24.5), "the newest, valued as seen"
+
+    activity = cart_services.Activity(
+        locale=ShopLocale(language="en", country="DE", currency="EUR", market=market)
+    )
+    cart_services.add_line(cart=cart, sku=shirt.sku, quantity=1, activity=activity)
+    assert latest()[0] == older.pk, "active again: the older abandoned cart is the latest"
+
+    detect_abandoned_carts(now=now + 85 * DAY)
+    assert status_of(older) == CartStatus.EXPIRED
+    assert latest()[0] == cart.pk, "the older one expired; the other is abandoned again"
+    detect_abandoned_carts(now=now + 200 * DAY)
+    assert latest() is None, "every abandoned cart expired"
+
+
 # --- back to active, recovered ----------------------------------------------------------------
 
 
@@ -183,20 +264,26 @@ def world(cart_world):
     return CheckoutWorld()
 
 
-def test_an_order_placed_from_an_abandoned_cart_makes_it_recovered(world):
+def test_an_order_from_an_abandoned_cart_without_a_message_returned_by_itself(
+    world, django_capture_on_commit_callbacks
+):
+    """Honest numbers: no recovery message was sent for this abandonment, so the order is the
+    shopper's own return, not a recovery (``recovery.signals``)."""
     cart = world.checkout_cart("DE", (world.shirt_m, 1))
     Cart.objects.filter(pk=cart.pk).update(last_activity_at=timezone.now() - 2 * HOUR)
     detect_abandoned_carts()
     assert status_of(cart) == CartStatus.ABANDONED
 
-    order = world.place(cart)
+    with django_capture_on_commit_callbacks(execute=True):
+        order = world.place(cart)
 
     cart.refresh_from_db()
     assert order.cart_id == cart.pk
-    assert cart.status == CartStatus.RECOVERED
+    assert (cart.status, cart.was_abandoned) == (CartStatus.CONVERTED, True)
     assert cart.customer_id == order.customer_id
+    assert abandonment_outcomes() == {"recovered": 0, "returned_by_itself": 1}
     assert detect_abandoned_carts().abandoned == 0
-    assert status_of(cart) == CartStatus.RECOVERED
+    assert status_of(cart) == CartStatus.CONVERTED
 
 
 # --- expiry and purge -------------------------------------------------------------------------
