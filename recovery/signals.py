@@ -30,7 +30,7 @@ def attribute_recovered_order(sender, order, **kwargs) -> None:
     )
     if not sent.exists():  # idle, then ordered without any message: returned by itself
         Cart.objects.filter(pk=cart.pk, status=CartStatus.RECOVERED).update(
-            status=CartStatus.CONVERTED
+            status=CartStatus.CONVERTED, was_abandoned=True
         )
         cart.status = CartStatus.CONVERTED
         return

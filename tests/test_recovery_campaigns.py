@@ -455,7 +455,8 @@ def take_back_the_worker_s_database(url: str) -> None:
         worker_db.close()
 
 
-def start_rqworker(database_url: str, redis_url: str, smtp_port: int, tmp_path: Path):
+def start_rqworker(database_url: str, redis_url: str, smtp_port: int, tmp_path: Path,
+                   **more_env: str):  # fmt: skip
     """``manage.py rqworker mail --burst`` with the production settings read from the
     environment, as a deployment runs it, in a process group of its own."""
     env = {
@@ -471,6 +472,7 @@ def start_rqworker(database_url: str, redis_url: str, smtp_port: int, tmp_path: 
         "SHOP_BASE_URL": django_settings.SHOP_BASE_URL,
         "SHOP_VAR_DIR": str(tmp_path / "var"),
         "SECRET_KEY": django_settings.SECRET_KEY,
+        **more_env,
     }
     log = (tmp_path / "worker.log").open("w")
     return subprocess.Popen(
@@ -541,6 +543,57 @@ def test_a_worker_killed_mid_campaign_and_a_fresh_one_deliver_each_mail_once(
         f"received twice: {twice or 'nobody'}, campaign "
         f"{Campaign.objects.get(pk=campaign.pk).status}"
     )
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_a_killed_worker_s_rows_are_queued_again_by_the_cron_once_its_lease_runs_out(
+    world, mail_queue, smtp, redis_url, tmp_path, monkeypatch, settings
+):
+    """The cron (every minute) finds the rows of a sender that stopped beating once its lease
+    (a minute; two seconds here, for the worker and the cron alike) has run out: within two
+    minutes of the crash, not at a cleanup ten to twenty minutes later. Before that, it leaves
+    them to the sender, which may still be alive."""
+    w = world
+    settings.RECOVERY_SENDER_LEASE_SECONDS = 2
+    monkeypatch.setattr(campaigns, "BATCH_SIZE", 50)
+    audience = bulk_audience(w.eu, w.shirt_m, eligible=120,
+                             abandoned_at=timezone.now() - timedelta(days=1))  # fmt: skip
+    campaign = newsletter({"en": ENGLISH})
+    assert start_campaign(campaign=campaign) == 120
+    database_url = database_url_for_a_worker(tmp_path)
+    accept = smtp._server.received
+
+    def accept_then_kill_the_worker(received_mail) -> None:
+        accept(received_mail)
+        if len(smtp.messages) == 70:  # in the second batch
+            os.killpg(worker.pid, signal.SIGKILL)
+
+    monkeypatch.setattr(smtp._server, "received", accept_then_kill_the_worker)
+    monkeypatch.setattr(smtp._server, "handle_error", lambda *args: None)
+    worker = start_rqworker(database_url, redis_url, smtp.port, tmp_path,
+                            RECOVERY_SENDER_LEASE_SECONDS="2")  # fmt: skip
+    try:
+        worker.wait(90)
+    finally:
+        if worker.poll() is None:
+            os.killpg(worker.pid, signal.SIGKILL)
+    killed_at = time.monotonic()
+    assert worker.returncode == -signal.SIGKILL, (tmp_path / "worker.log").read_text()
+    take_back_the_worker_s_database(database_url)
+    assert requeue_stale_messages() == 0, "the lease has not run out: the sender may be alive"
+
+    time.sleep(2.1)
+    requeued = requeue_stale_messages()
+    elapsed = time.monotonic() - killed_at
+
+    assert requeued == 50 - (70 - 50 - 1), "the second batch's unsent rows, in flight included"
+    assert elapsed < 120
+    run_worker(mail_queue)
+    received = mails_per_recipient(smtp.messages)
+    assert set(received) == set(audience.eligible)
+    assert sorted(received.values()).count(2) <= 1, "only the mail in flight may come twice"
+    assert progress(campaign)["sent"] == 120
 
 
 # --- 4. the admin ------------------------------------------------------------------------------

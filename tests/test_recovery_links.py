@@ -23,6 +23,7 @@ from cart.models import Cart, CartStatus
 from recovery import links as recovery_links
 from recovery.models import Channel, MessageStatus, RecoveryMessage, SkipReason
 from recovery.outbox import queue_message, send_message
+from recovery.selectors import abandonment_outcomes
 from shop.models import Customer
 from tests import factories
 from tests.checkout_world import ADDRESSES, PHONES, CheckoutWorld
@@ -329,3 +330,44 @@ def test_an_order_placed_on_the_checkout_page_after_the_restore_link_is_credited
     assert Cart.objects.get(pk=cart.pk).status == CartStatus.RECOVERED
     message.refresh_from_db()
     assert message.recovered_order_id == order.pk
+
+
+# --- honest numbers: recovered only after a message -------------------------------------------
+
+
+def test_an_order_after_a_sent_message_is_recovered_and_one_without_returned_by_itself(
+    world, mail_queue, django_capture_on_commit_callbacks
+):
+    with_message = abandoned(world, email="anna@example.com")
+    message, urls = sent(with_message)
+    Client().get(urls["r"])
+    without = abandoned(world, email="bert@example.com")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        recovered = world.place(with_message, "bank_transfer", customer=with_message.customer,
+                                email=with_message.customer.email)  # fmt: skip
+        world.place(without, "bank_transfer", customer=without.customer,
+                    email=without.customer.email)  # fmt: skip
+
+    assert Cart.objects.get(pk=with_message.pk).status == CartStatus.RECOVERED
+    assert Cart.objects.get(pk=without.pk).status == CartStatus.CONVERTED
+    assert Cart.objects.get(pk=without.pk).was_abandoned, "it was abandoned, and came back"
+    message.refresh_from_db()
+    assert message.recovered_order_id == recovered.pk
+    assert abandonment_outcomes() == {"recovered": 1, "returned_by_itself": 1}
+
+
+def test_a_message_that_was_skipped_does_not_make_the_order_recovered(
+    world, mail_queue, django_capture_on_commit_callbacks
+):
+    cart = abandoned(world)
+    Customer.objects.filter(pk=cart.customer_id).update(marketing_consent=False)
+    message = queue_message(key="test:skipped", cart=cart, channel=Channel.EMAIL,
+                            subject="Hallo", body="{restore_link}")  # fmt: skip
+    assert send_message(message.pk) == MessageStatus.SKIPPED
+
+    with django_capture_on_commit_callbacks(execute=True):
+        world.place(cart, "bank_transfer", customer=cart.customer, email=cart.customer.email)
+
+    assert Cart.objects.get(pk=cart.pk).status == CartStatus.CONVERTED
+    assert abandonment_outcomes() == {"recovered": 0, "returned_by_itself": 1}
