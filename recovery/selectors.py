@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from cart.models import Cart, CartStatus
@@ -48,12 +48,10 @@ def abandonment_outcomes(since: datetime | None = None) -> dict[str, int]:
     """Carts that were abandoned and then ordered, honestly split: *recovered* after a recovery
     message was sent for that abandonment, *returned by itself* without one (see
     ``recovery.signals``). ``since``: orders' carts updated from then on."""
-    carts = Cart.objects.filter(was_abandoned=True)
+    carts = Cart.objects.filter(Q(status=CartStatus.RECOVERED)
+                                | Q(status=CartStatus.CONVERTED, was_abandoned=True))  # fmt: skip
     if since is not None:
         carts = carts.filter(updated_at__gte=since)
-    counts = dict(
-        carts.filter(status__in=[CartStatus.RECOVERED, CartStatus.CONVERTED])
-        .values_list("status").annotate(n=Count("pk")).order_by()
-    )  # fmt: skip
+    counts = dict(carts.values_list("status").annotate(n=Count("pk")).order_by())
     return {"recovered": counts.get(CartStatus.RECOVERED, 0),
             "returned_by_itself": counts.get(CartStatus.CONVERTED, 0)}  # fmt: skip
