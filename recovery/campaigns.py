@@ -17,8 +17,9 @@ from dataclasses import dataclass
 
 import django_rq
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, DecimalField, Exists, ExpressionWrapper, F, OuterRef, Sum
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from cart.models import Cart, CartLine, CartStatus
@@ -65,7 +66,7 @@ def _carts(campaign: Campaign):
     if campaign.market_id:
         carts = carts.filter(market_id=campaign.market_id)
     if campaign.customer_ids:
-        carts = carts.filter(customer_id__in=campaign.customer_ids)
+        carts = carts.filter(customer_id__in=_selected(campaign))
     if campaign.min_cart_value is not None:
         value = ExpressionWrapper(
             F("lines__quantity") * F("lines__unit_price_seen"),
@@ -73,6 +74,21 @@ def _carts(campaign: Campaign):
         )
         carts = carts.annotate(value=Sum(value)).filter(value__gte=campaign.min_cart_value)
     return carts
+
+
+def _selected(campaign: Campaign):
+    """The customers staff selected: the list itself when short, else read from the campaign's
+    row in the database (a statement holds at most 65,535 parameters; a selection of 100,000
+    customers would not fit)."""
+    if len(campaign.customer_ids) <= 1000 or not campaign.pk:
+        return campaign.customer_ids
+    if connection.vendor == "postgresql":
+        sql = ("SELECT (jsonb_array_elements_text(customer_ids))::bigint FROM recovery_campaign "
+               "WHERE id = %s")  # fmt: skip
+    else:
+        sql = ("SELECT value FROM json_each((SELECT customer_ids FROM recovery_campaign "
+               "WHERE id = %s))")  # fmt: skip
+    return RawSQL(sql, [campaign.pk])
 
 
 def recipients(campaign: Campaign) -> list[Recipient]:

@@ -95,12 +95,21 @@ def claim(message_ids: list[int], job_id: str) -> list[RecoveryMessage]:
     RecoveryMessage.objects.filter(pk__in=message_ids, status=MessageStatus.QUEUED).filter(
         Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=now - lease()) | Q(job_id=job_id)
     ).update(job_id=job_id, heartbeat_at=now)
-    return list(
+    messages = list(
         RecoveryMessage.objects.filter(pk__in=message_ids, status=MessageStatus.QUEUED,
                                        job_id=job_id)
-        .select_related("customer", "cart__market", "voucher", "campaign")
+        .select_related("customer", "cart__market", "voucher")
         .order_by("pk")
     )  # fmt: skip
+    # Each newsletter once (with a row each, its list of selected customers would be read
+    # again for every message).
+    campaigns = Campaign.objects.only(
+        "pk", "voucher_kind", "voucher_percentage", "voucher_days", "status"
+    ).in_bulk({m.campaign_id for m in messages if m.campaign_id})
+    for message in messages:
+        if message.campaign_id:
+            message.campaign = campaigns[message.campaign_id]
+    return messages
 
 
 def _ordered_since(messages: list[RecoveryMessage]) -> set[int]:

@@ -205,3 +205,15 @@ def test_a_large_audience_is_written_by_a_job_with_progress_not_in_the_request(
     assert sender.get(progress_url).json()["status"] == "done"
     assert len(mail.outbox) == 8
     default.empty()
+
+
+@pytest.mark.django_db
+def test_a_selection_of_many_customers_is_read_from_the_newsletter_s_row(world, mail_queue):
+    """70,000 selected customers would not fit in one statement's parameters."""
+    bulk_audience(world.eu, world.shirt_m, eligible=3,
+                  abandoned_at=timezone.now() - timedelta(days=1))  # fmt: skip
+    chosen = list(Customer.objects.order_by("pk").values_list("pk", flat=True)[:2])
+    unknown = list(range(10**9, 10**9 + 70_000))
+    campaign = newsletter({"en": ENGLISH}, customer_ids=unknown + chosen)
+
+    assert {r.customer_id for r in campaigns.recipients(campaign)} == set(chosen)
