@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 import django_rq
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, mailers
+from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
 from django.db import connection as db
 from django.db.models import Q
 from django.utils import timezone, translation
@@ -35,6 +36,7 @@ from rq.job import Job, JobStatus
 from cart.models import CartStatus, Voucher
 from cart.pricing import CartPricing, locale_for_cart, price_cart, price_carts
 from checkout.models import Order
+from recovery import mime
 from recovery.channels import send_sms
 from recovery.models import (
     Campaign,
@@ -280,8 +282,38 @@ def send_messages(message_ids: list[int], *, job_id: str | None = None,
     return outcome
 
 
+class _Mailer:
+    """Hands e-mails to ``connection``: over Django's SMTP backend as bytes built by
+    ``recovery.mime`` when it can, else as Django's ``EmailMultiAlternatives``."""
+
+    def __init__(self, connection) -> None:
+        self.connection = connection
+        self.smtp = None
+        if isinstance(connection, SmtpBackend) and connection.connection is not None:
+            self.smtp = connection.connection
+            self.envelope_from = connection.prep_address(settings.DEFAULT_FROM_EMAIL)
+            self.sender = mime.sender_header(settings.DEFAULT_FROM_EMAIL)
+            if self.sender is None:
+                self.smtp = None
+
+    def send(self, message: RecoveryMessage, content: dict[str, str]) -> None:
+        data = None
+        if self.smtp is not None:
+            data = mime.build(
+                sender=self.sender, to=message.customer.email, subject=content["subject"],
+                text=content["text"], html=content["html"],
+                headers={"List-Unsubscribe": f"<{content['unsubscribe_link']}>",
+                         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
+            )  # fmt: skip
+        if data is None:
+            self.connection.send_messages([_email(message, content)])
+        else:
+            self.smtp.sendmail(self.envelope_from, [message.customer.email], data)
+
+
 def _send_each(messages, pricings, connection, job_id: str, outcome: dict[int, str]) -> None:
     renderer = Renderer()
+    mailer = _Mailer(connection)
     heart = _Heart(job_id, [m.pk for m in messages])
     done: set[int] = set()
     for message in messages:
@@ -296,7 +328,7 @@ def _send_each(messages, pricings, connection, job_id: str, outcome: dict[int, s
             if message.channel == Channel.SMS:
                 send_sms(to=message.customer.phone, text=content["body"][:600])
             else:
-                connection.send_messages([_email(message, content)])
+                mailer.send(message, content)
         except Exception as error:  # noqa: BLE001  (kept with its reason; retried later)
             logger.warning("Recovery message %s not sent: %s", message.pk, error)
             outcome[message.pk] = _mark_failed(message, error)
