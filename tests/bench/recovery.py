@@ -8,15 +8,18 @@ nothing (behaviour and query counts are in the tests).
    abandoned over the last 60 days: filtered (abandoned cart = yes, guests, last 30 days) and
    unfiltered, rendered through Django's test client as a superuser: p50 / p95 latency and the
    number of queries.
-3. A recovery newsletter to BENCH_RECIPIENTS (10,000) customers through a loopback SMTP server
-   (a subprocess that accepts and counts): ``start_campaign`` and ``send_batch`` for each of its
-   batches, in this process (one worker) and in two worker processes, against a bare smtplib
-   loop sending as many prebuilt messages of the same size over one connection (median of three
-   runs); for reference also a loop building each message with Django's EmailMultiAlternatives.
+3. A recovery newsletter to BENCH_RECIPIENTS (10,000; "10000,100000" runs both sizes, adding
+   consenting customers for the larger one) customers through a loopback SMTP server (a
+   subprocess that accepts and counts): ``start_campaign`` and ``send_batch`` for each of its
+   batches, in this process (one worker) and in two worker processes, against the reference: a
+   loop building each personalised message with Django's EmailMultiAlternatives and sending it
+   over one connection, no database (the targets: one worker >= 50% of its rate, two workers
+   >= 1.8x one); and a bare smtplib loop resending prebuilt bytes (the SMTP server's ceiling).
    With the CPU time per message of the sending side, PostgreSQL and the SMTP server.
+   BENCH_PROFILE=1 prints a cProfile of the first batch of each campaign.
 
 BENCH_CARTS, BENCH_CUSTOMERS, BENCH_RECIPIENTS and BENCH_LIST_REQUESTS (30) make a smaller run;
-the full one takes about six minutes on two cores.
+the full one takes about ten minutes on two cores (twenty with 100,000 recipients).
 
 PostgreSQL: DATABASE_URL if it is a postgres URL (an empty database; rows are added to it),
 otherwise a throwaway cluster (initdb / pg_ctl as the postgres user, fsync off) that is removed
@@ -434,7 +437,8 @@ def analyze() -> None:
     from django.db import connection
 
     with connection.cursor() as cursor:
-        for table in ("auth_user", "shop_customer", "cart_cart", "cart_cartline"):
+        for table in ("auth_user", "shop_customer", "cart_cart", "cart_cartline",
+                      "recovery_latestabandonment"):
             cursor.execute(f"VACUUM ANALYZE {table}")
 
 
