@@ -139,9 +139,10 @@ RQ_QUEUES = {
 # `manage.py rqcron shop.cron` loads them all.
 SHOP_CRON_JOBS: list[tuple[str, str, str]] = [
     ("shop.jobs.update_exchange_rates", "default", os.environ.get("RATES_CRON", "15 6 * * *")),
-    ("checkout.jobs.send_missing_confirmations", "mail", "* * * * *"),
+    # The two requeue jobs run on "default": on "mail" they would wait behind a newsletter.
+    ("checkout.jobs.send_missing_confirmations", "default", "* * * * *"),
     ("recovery.jobs.detect_abandoned_carts_job", "default", "* * * * *"),
-    ("recovery.outbox.requeue_stale_messages", "mail", "* * * * *"),
+    ("recovery.outbox.requeue_stale_messages", "default", "* * * * *"),
 ]
 # Abandoned carts expire after this many days; carts without any contact are deleted after
 # their own period (they cannot be recovered, and they are personal data).

@@ -217,3 +217,14 @@ def test_a_selection_of_many_customers_is_read_from_the_newsletter_s_row(world, 
     campaign = newsletter({"en": ENGLISH}, customer_ids=unknown + chosen)
 
     assert {r.customer_id for r in campaigns.recipients(campaign)} == set(chosen)
+
+
+def test_both_requeue_jobs_run_every_minute_outside_the_mail_queue(settings):
+    """Every minute, so a killed worker's mail leaves within two minutes (a one-minute lease,
+    then the next run); not on "mail", where they would wait behind a newsletter's batches."""
+    jobs = {path: (queue, cron) for path, queue, cron in settings.SHOP_CRON_JOBS}
+
+    assert jobs["recovery.outbox.requeue_stale_messages"] == ("default", "* * * * *")
+    assert jobs["checkout.jobs.send_missing_confirmations"] == ("default", "* * * * *")
+    assert settings.RECOVERY_SENDER_LEASE_SECONDS + 60 <= 120
+    assert settings.CONFIRMATION_LEASE_SECONDS + 60 <= 120
