@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import get_script_prefix, path, reverse
 from django.utils import timezone, translation
 from django.utils.dateparse import parse_date
 from django.utils.html import format_html
@@ -169,11 +169,20 @@ class RecoveryCustomerAdmin(CustomerAdmin):
         latest = getattr(customer, "latest_abandonment", None)
         if latest is None:
             return ""
-        url = reverse("admin:cart_cart_change", args=[latest.cart_id])
-        return format_html(
-            '<a href="{}" title="{}" aria-label="{}">{}</a>', url, _("Open the abandoned cart"),
-            _("Open the abandoned cart"), CART_ICON,
-        )  # fmt: skip
+        url, label = self._cart_link()
+        return format_html('<a href="{}" title="{}" aria-label="{}">{}</a>',
+                           url.replace("/0/", f"/{latest.cart_id}/", 1), label, label,
+                           CART_ICON)  # fmt: skip
+
+    def _cart_link(self) -> tuple[str, str]:
+        """The cart page's address (for cart 0) and the link's label, once per page and
+        language rather than a ``reverse`` for each of 50 rows."""
+        key = (get_script_prefix(), get_language())
+        if getattr(self, "_cart_link_key", None) != key:
+            self._cart_link_value = (reverse("admin:cart_cart_change", args=[0]),
+                                     str(_("Open the abandoned cart")))  # fmt: skip
+            self._cart_link_key = key
+        return self._cart_link_value
 
     @admin.display(description=_("cart value"), ordering="latest_abandonment__value")
     def cart_value(self, customer):

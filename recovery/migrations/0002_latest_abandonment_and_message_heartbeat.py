@@ -13,7 +13,7 @@ def fill_latest_abandonments(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cart', '0003_cart_partial_indexes_for_detection_and_customer_list'),
+        ('cart', '0003_cart_indexes_for_detection_and_customer_list'),
         ('checkout', '0001_initial'),
         ('recovery', '0001_initial'),
         ('shop', '0001_initial'),
