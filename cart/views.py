@@ -12,14 +12,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from cart import services
-from cart.http import activity_for, current_cart
-from cart.pricing import empty_cart, price_cart
+from cart.http import activity_for, current_cart, price_for_request
 from cart.services import CartError
 
 
 def cart_page(request: HttpRequest) -> HttpResponse:
     cart = current_cart(request)
-    pricing = price_cart(cart or empty_cart(request.shop), request.shop)
+    pricing = price_for_request(request, cart)
     template = "cart/_cart.html" if request.GET.get("fragment") else "cart/cart.html"
     return render(request, template, {"cart": cart, "pricing": pricing})
 

@@ -19,6 +19,10 @@ def update_exchange_rates(backend_path: str | None = None) -> int:
     backend.update_rates(base_currency=settings.BASE_CURRENCY)
     from djmoney.contrib.exchange.models import Rate
 
+    from shop import config
+
+    config.changed()  # the rates were written in bulk, without model signals
+
     count = Rate.objects.filter(backend_id=backend.name).count()
     logger.info("Stored %s exchange rates from %s", count, backend.name)
     return count

@@ -155,6 +155,12 @@ RECOVERY_MAX_ATTEMPTS = 4
 # Demo data of the apps above the shop, run by `manage.py load_demo` after the shop's own.
 DEMO_LOADERS = ["cart.demo.load"]
 
+# Markets, rates and the catalog's descriptive data are kept in each process (shop/config.py);
+# a process checks the shared version stamp at most this often, so an edit in the admin reaches
+# every process within this time. Up to this many variants' details are kept per process.
+SHOP_CONFIG_CHECK_SECONDS = float(os.environ.get("SHOP_CONFIG_CHECK_SECONDS", "1"))
+SHOP_CATALOG_CACHE_SIZE = int(os.environ.get("SHOP_CATALOG_CACHE_SIZE", "20000"))
+
 # The shared cache: rate-limit counters and the version stamps that tell every process when
 # staff changed the shop's configuration (``shop.config``). Redis, so that all web processes see
 # the same values; by default the Redis of the job queues.

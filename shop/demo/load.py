@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import translation
 from django.utils.module_loading import import_string
 
+from shop import config
 from shop.demo.catalog import load_catalog
 from shop.demo.customers import CUSTOMERS, REFERENCE_DATE, CustomerData
 from shop.demo.i18n import localized
@@ -243,4 +244,5 @@ def load_demo() -> tuple[dict[str, int], list[str]]:
         load_catalog()
         load_customers()
         notes = load_extras()
+        config.changed()  # some rows were changed in bulk, without model signals
     return summary(rates), notes
