@@ -9,6 +9,7 @@ from django.db.models import Sum
 from django.http import HttpRequest
 
 from cart.models import Cart, CartStatus
+from shop.selectors import markets_by_id
 
 OPEN_STATUSES = (CartStatus.ACTIVE, CartStatus.ABANDONED)
 
@@ -22,16 +23,18 @@ def cart_token_from_request(request: HttpRequest) -> str | None:
 
 
 def open_cart(token: str | None) -> Cart | None:
-    """The open cart with this token, with its market and customer. One query."""
+    """The open cart with this token. One query; its market comes from the configuration cache,
+    its customer is read only when asked for."""
     try:
         token_uuid = uuid.UUID(str(token))
     except ValueError:  # none, or a malformed token from a client
         return None
-    return (
-        Cart.objects.select_related("market", "customer")
-        .filter(token=token_uuid, status__in=OPEN_STATUSES)
-        .first()
-    )
+    cart = Cart.objects.filter(token=token_uuid, status__in=OPEN_STATUSES).first()
+    if cart is not None and cart.market_id is not None:
+        market = markets_by_id().get(cart.market_id)
+        if market is not None:
+            cart.market = market
+    return cart
 
 
 def cart_for_request(request: HttpRequest) -> Cart | None:

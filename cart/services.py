@@ -23,8 +23,8 @@ from cart.models import Cart, CartLine, CartStatus, Voucher
 from shop.locale import ShopLocale
 from shop.models import ConsentSource, Customer, Variant
 from shop.phones import normalize_phone
-from shop.prices import variant_unit_price
-from shop.selectors import price_context
+from shop.prices import unit_price, variant_unit_price
+from shop.selectors import VariantDetails, price_context, variant_details
 
 
 class CartError(ValidationError):
@@ -165,24 +165,26 @@ def _check_stock(variant: Variant, quantity: int) -> None:
         )
 
 
-def _variant_by_sku(sku: str) -> Variant:
+def _variant_by_sku(sku: str) -> tuple[Variant, VariantDetails]:
+    """The variant on sale under ``sku`` (its stock read now) and its cached details."""
     sku = (sku or "").strip()
-    variant = (
-        Variant.objects.select_related("product")
-        .prefetch_related("prices")
-        .filter(sku=sku, active=True, product__active=True)
-        .first()
-    )
+    variant = Variant.objects.filter(sku=sku, active=True, product__active=True).first()
     if variant is None:
         raise UnknownVariant(sku)
-    return variant
+    details = variant_details([variant.pk])[variant.pk]
+    variant.product = details.product
+    return variant, details
 
 
 def add_line(*, cart: Cart, sku: str, quantity, activity: Activity) -> CartLine:
     """Add ``quantity`` of a variant; a variant already in the cart gets the sum."""
     quantity = parse_quantity(quantity)
-    variant = _variant_by_sku(sku)
-    seen = variant_unit_price(variant, price_context(activity.locale, region=cart.region)).shown
+    variant, details = _variant_by_sku(sku)
+    seen = unit_price(
+        net_base=variant.price, tax_class=details.product.tax_class,
+        fixed_prices=details.fixed_prices,
+        context=price_context(activity.locale, region=cart.region),
+    ).shown  # fmt: skip
     with transaction.atomic():
         cart = _locked(cart)
         line = CartLine.objects.filter(cart=cart, variant=variant).first()

@@ -54,23 +54,24 @@ def addon_suggestions(info: CartInfo, missing: Money) -> list[Suggestion]:
         )
         .exclude(pk__in=in_cart)
         .exclude(track_stock=True, stock_quantity__lte=0)
-        .order_by("price", "id")[:12]
+        .order_by("price", "id")
+        .values_list("pk", "sku", "product_id", "price", "price_currency")[:12]
     )
-    details = variant_details(variant.pk for variant in candidates)
+    details = variant_details(pk for pk, *_ in candidates)
     priced = []
     seen_products = {item.variant.product_id for item in info.lines}
-    for variant in candidates:
-        if variant.product_id in seen_products:
+    for pk, sku, product_id, net, net_currency in candidates:
+        if product_id in seen_products:
             continue
-        seen_products.add(variant.product_id)
-        detail = details[variant.pk]
+        seen_products.add(product_id)
+        detail = details[pk]
         shown = unit_price(
-            net_base=variant.price, tax_class=detail.product.tax_class,
+            net_base=Money(net, net_currency), tax_class=detail.product.tax_class,
             fixed_prices=detail.fixed_prices, context=context,
         ).shown  # fmt: skip
         priced.append(
             Suggestion(
-                sku=variant.sku,
+                sku=sku,
                 product_name=str(detail.product.name),
                 product_slug=detail.product.slug,
                 attributes=[],

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import Prefetch, QuerySet
+from django.utils.translation import get_language, get_language_info
 from django_countries import countries
 from djmoney.contrib.exchange.models import ExchangeBackend, Rate, get_default_backend_name
 from moneyed import Money
@@ -38,6 +39,11 @@ def markets_by_country() -> dict[str, Market]:
     return cached("markets_by_country", _load_markets_by_country)
 
 
+def markets_by_id() -> dict[int, Market]:
+    """Every market (active or not) by id. Cached: no query once loaded."""
+    return cached("markets_by_id", lambda: {m.pk: m for m in Market.objects.all()})
+
+
 def _load_markets_by_country() -> dict[str, Market]:
     rows = MarketCountry.objects.filter(market__active=True).select_related("market")
     markets: dict[int, Market] = {}
@@ -46,8 +52,22 @@ def _load_markets_by_country() -> dict[str, Market]:
 
 
 def country_choices(markets: dict[str, Market]) -> list[tuple[str, str]]:
-    """(code, localized name) of the countries the shop sells to, sorted by name. No query."""
-    return sorted(((code, str(countries.name(code))) for code in markets), key=lambda c: c[1])
+    """(code, localized name) of the countries the shop sells to, sorted by name. No query;
+    computed once per language while the markets stay the same."""
+    language = get_language() or settings.LANGUAGE_CODE
+    return cached(
+        f"country_choices:{language}:{','.join(sorted(markets))}",
+        lambda: sorted(((code, str(countries.name(code))) for code in markets),
+                       key=lambda c: c[1]),
+    )  # fmt: skip
+
+
+def language_choices() -> list[tuple[str, str]]:
+    """(code, the language's own name) of every language the shop speaks. Computed once."""
+    return cached(
+        "language_choices",
+        lambda: [(code, get_language_info(code)["name_local"]) for code, _ in settings.LANGUAGES],
+    )
 
 
 def exchange_rates() -> tuple[str, dict[str, Decimal]]:

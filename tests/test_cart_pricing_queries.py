@@ -80,9 +80,10 @@ def pricing_queries(cart) -> int:
 def warm(shop) -> None:
     """Price the largest cart once and resolve a request's market, as a process does on its
     first requests."""
-    from shop.selectors import markets_by_country
+    from shop.selectors import markets_by_country, markets_by_id
 
     markets_by_country()
+    markets_by_id()
     price_cart(cart_of(shop, max(SIZES)), locale_for_cart(cart_of(shop, 1)))
 
 
