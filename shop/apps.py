@@ -9,7 +9,7 @@ class ShopConfig(AppConfig):
     def ready(self) -> None:
         from djmoney.contrib.exchange.models import ExchangeBackend, Rate
 
-        from shop import config, models
+        from shop import checks, config, models  # noqa: F401  (checks registers itself)
 
         # Each process keeps these in memory until one of them changes (shop/config.py).
         config.watch([

@@ -86,14 +86,18 @@ def _load_exchange_rates() -> tuple[str, dict[str, Decimal]]:
 
 def tax_rates(market: Market | None, country: str, region: str = "") -> dict[str, Decimal]:
     """tax class -> rate (%) in a country; a region's rate wins over the country's. Cached."""
+    return {row.tax_class: row.rate for row in _tax_rows(market, country, region).values()}
+
+
+def _tax_rows(market: Market | None, country: str, region: str) -> dict[str, TaxRate]:
     if market is None:
         return {}
     rows = cached("tax_rates", _load_tax_rates).get((market.pk, str(country)), [])
-    found: dict[str, Decimal] = {}
+    found: dict[str, TaxRate] = {}
     wanted = {"", (region or "").upper()}
     for row in rows:  # country-wide first, region overrides
         if row.region in wanted:
-            found[row.tax_class] = row.rate
+            found[row.tax_class] = row
     return found
 
 
@@ -202,7 +206,9 @@ def price_context(shop_locale, region: str = "") -> PriceContext:
 def _load_price_context(shop_locale, region: str) -> PriceContext:
     base, rates = exchange_rates()
     market = shop_locale.market
+    standard = _tax_rows(market, shop_locale.country, region).get("standard")
     return PriceContext(
+        taxes_shipping=standard.taxes_shipping if standard is not None else True,
         currency=shop_locale.currency,
         country=shop_locale.country,
         prices_include_tax=market.prices_include_tax if market else True,

@@ -131,7 +131,9 @@ def test_us_page_adds_the_states_sales_tax_once_the_state_is_chosen(world, clien
 
     pricing = response.context["pricing"]
     assert pricing.tax_known and not pricing.tax_included
-    expected_tax = (pricing.subtotal.amount * Decimal("0.08875")).quantize(Decimal("0.01"))
+    # New York taxes shipping too
+    taxed = pricing.subtotal.amount + pricing.shipping_price.amount
+    expected_tax = (taxed * Decimal("0.08875")).quantize(Decimal("0.01"))
     assert pricing.tax.amount == expected_tax
     assert pricing.total.amount == page.context["pricing"].total.amount + expected_tax
     assert "Tax is added to the prices shown." in html(response)

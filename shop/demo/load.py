@@ -88,6 +88,8 @@ def load_market(data: MarketData) -> Market:
             "duty_mode": data.duty_mode,
             "duty_rate": Decimal(data.duty_rate),
             "duty_de_minimis": Decimal(data.duty_de_minimis),
+            "duty_de_minimis_basis": data.duty_de_minimis_basis,
+            "duty_value_includes_shipping": data.duty_value_includes_shipping,
             "abandonment_cutoff_minutes": data.abandonment_cutoff_minutes,
             "marketing_opt_in_required": data.marketing_opt_in_required,
             "phone_required": data.phone_required,
@@ -104,7 +106,8 @@ def load_market(data: MarketData) -> Market:
             country=tax.country,
             region=tax.region,
             tax_class=tax.tax_class,
-            defaults={"market": market, "rate": Decimal(tax.rate), "name": tax.name},
+            defaults={"market": market, "rate": Decimal(tax.rate), "name": tax.name,
+                      "taxes_shipping": tax.taxes_shipping},  # fmt: skip
         )
         kept_taxes.append(rate.pk)
     market.tax_rates.exclude(pk__in=kept_taxes).delete()
