@@ -152,6 +152,10 @@ RECOVERY_LINK_MAX_AGE_DAYS = int(os.environ.get("RECOVERY_LINK_MAX_AGE_DAYS", "1
 RECOVERY_SMS_BACKEND = os.environ.get("RECOVERY_SMS_BACKEND", "recovery.channels.OfflineSmsBackend")
 RECOVERY_MAX_ATTEMPTS = 4
 
+# Consent (shop/consent.py): countries where SMS marketing needs its own tick at checkout, apart
+# from e-mail (the US: TCPA). Markets that require an opt-in (EU, UK) always ask per channel.
+CONSENT_SMS_OPT_IN_COUNTRIES = env_list("CONSENT_SMS_OPT_IN_COUNTRIES", "US")
+
 # Demo data of the apps above the shop, run by `manage.py load_demo` after the shop's own.
 DEMO_LOADERS = ["cart.demo.load"]
 

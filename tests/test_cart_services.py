@@ -519,13 +519,14 @@ def test_marketing_consent_is_recorded_with_its_time_and_source_when_given(de):
     assert customer.consent_source == "checkout"
 
 
-@pytest.mark.parametrize("answer", [None, False])
-def test_no_consent_is_recorded_when_the_shopper_did_not_give_it(de, answer):
+def test_nothing_is_recorded_when_the_shopper_did_not_answer(de):
+    """Not asked is not "no": the market's default applies (an explicit "no" is recorded with
+    its time, see tests/test_consent.py)."""
     customer = services.attach_contact(cart=de.cart_, email="kim@example.com",
-                                       marketing_consent=answer, activity=de.activity)  # fmt: skip
+                                       marketing_consent=None, activity=de.activity)  # fmt: skip
 
     customer.refresh_from_db()
-    assert not customer.marketing_consent
+    assert customer.marketing_consent is None and customer.sms_consent is None
     assert customer.consent_at is None and customer.consent_source == ""
 
 
