@@ -7,10 +7,12 @@ import logging
 from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
 from django.core import signing
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -295,6 +297,9 @@ def create_account(request: HttpRequest, order_number: str) -> HttpResponse:
         create_account_for_order(order=order, password=request.POST.get("password", ""))
     except CheckoutError as error:
         messages.error(request, error.message)
+        if error.code == "account_exists":
+            return redirect_to_login(confirmation_url(order), reverse("accounts:sign_in"))
     else:
-        messages.success(request, _("Your account is ready. You can sign in with your e-mail."))
+        messages.success(request, _("Almost done: open the link we have sent to %(email)s to "
+                                    "confirm your account.") % {"email": order.email})
     return redirect(confirmation_url(order))

@@ -182,6 +182,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# Shopper accounts (shop/accounts): sign-in by e-mail; an account opened after checkout is
+# confirmed through a mailed link that works this long (seconds).
+LOGIN_URL = "accounts:sign_in"
+LOGIN_REDIRECT_URL = "shop:home"
+ACCOUNT_CONFIRMATION_MAX_AGE = int(os.environ.get("ACCOUNT_CONFIRMATION_MAX_AGE", "259200"))
+
 # --- Languages ------------------------------------------------------------------------------
 LANGUAGE_CODE = "en"
 LANGUAGES = [

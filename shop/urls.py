@@ -30,6 +30,7 @@ urlpatterns += i18n_patterns(
     path("cart/", include("cart.urls")),
     path("checkout/", include("checkout.urls")),
     path("m/", include("recovery.urls")),
+    path("account/", include("shop.accounts.urls")),
     path("", include(storefront)),
 )
 
