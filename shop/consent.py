@@ -35,10 +35,14 @@ def opt_in_required(market: Market | None) -> bool:
     return market is None or market.marketing_opt_in_required
 
 
+def _sms_own_tick(market_opt_in: bool | None, country: str | None) -> bool:
+    countries = {code.upper() for code in settings.CONSENT_SMS_OPT_IN_COUNTRIES}
+    return market_opt_in is not False or (country or "").upper() in countries
+
+
 def sms_needs_own_tick(market: Market | None, country: str | None) -> bool:
     """SMS marketing needs its own "yes", apart from e-mail (TCPA in the US; the market's rule)."""
-    countries = {code.upper() for code in settings.CONSENT_SMS_OPT_IN_COUNTRIES}
-    return opt_in_required(market) or (country or "").upper() in countries
+    return _sms_own_tick(opt_in_required(market), country)
 
 
 def skip_reason(
@@ -47,20 +51,21 @@ def skip_reason(
     email_consent: bool | None,
     sms_consent: bool | None,
     unsubscribed_at: datetime | None,
-    market: Market | None,
+    market_opt_in: bool | None,
     country: str | None,
 ) -> str | None:
     """Why a marketing message on ``channel`` must not be sent, or None: the rule on plain
-    values, for callers that read customers as rows (``values_list``)."""
+    values, for callers that read customers as rows (``values_list``). ``market_opt_in`` is the
+    market's ``marketing_opt_in_required`` (None: no market, so opt-in is assumed)."""
     if unsubscribed_at is not None:
         return UNSUBSCRIBED
     if channel == SMS:
-        own_tick = sms_needs_own_tick(market, country)
+        own_tick = _sms_own_tick(market_opt_in, country)
         answer = sms_consent if (sms_consent is not None or own_tick) else email_consent
         needs_yes = own_tick
     else:
         answer = email_consent
-        needs_yes = opt_in_required(market)
+        needs_yes = market_opt_in is not False
     if answer is False or (answer is None and needs_yes):
         return NO_CONSENT
     return None
@@ -78,6 +83,6 @@ def skip_reason_for(
         email_consent=customer.marketing_consent,
         sms_consent=customer.sms_consent,
         unsubscribed_at=customer.unsubscribed_at,
-        market=market,
+        market_opt_in=opt_in_required(market),
         country=country,
     )

@@ -11,7 +11,13 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from cart.services import Activity, attach_contact
-from shop.consent import NO_CONSENT, UNSUBSCRIBED, skip_reason_for, sms_needs_own_tick
+from shop.consent import (
+    NO_CONSENT,
+    UNSUBSCRIBED,
+    skip_reason,
+    skip_reason_for,
+    sms_needs_own_tick,
+)
 from shop.models import Customer
 from tests import factories
 from tests.checkout_world import CheckoutWorld
@@ -72,6 +78,13 @@ def test_without_a_market_consent_is_needed():
     customer = factories.CustomerFactory(marketing_consent=None, country="BR")
 
     assert skip_reason_for(customer, "email", None) == NO_CONSENT
+
+
+@pytest.mark.parametrize(("email", "sms", "opt_in", "country", "channel", "reason"), RULES)
+def test_the_rule_on_plain_values_agrees(email, sms, opt_in, country, channel, reason):
+    """Newsletters read customers as rows: the same rule on the same answers."""
+    assert skip_reason(channel=channel, email_consent=email, sms_consent=sms,
+                       unsubscribed_at=None, market_opt_in=opt_in, country=country) == reason
 
 
 def test_sms_opt_in_countries_come_from_settings(settings):
