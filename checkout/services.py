@@ -25,6 +25,7 @@ from cart.models import Cart, CartStatus, Voucher, VoucherRedemption
 from cart.pricing import CartPricing, price_cart
 from checkout.models import Order, OrderLine, OrderStatus, Payment, PaymentStatus
 from checkout.payments.base import PaymentStart, provider_for
+from shop.accounts.services import AccountError, open_account
 from shop.locale import ShopLocale
 from shop.models import Customer, Variant
 from shop.money import format_money
@@ -352,8 +353,6 @@ def create_account_for_order(*, order: Order, password: str) -> None:
     confirmation link mailed to the order's address (``shop.accounts``): until then it sees
     nothing of the guest history of that address. An address with an account is asked to
     sign in instead (``CheckoutError`` with code ``account_exists``)."""
-    from shop.accounts.services import AccountError, open_account
-
     try:
         open_account(customer=order.customer, password=password, language=order.language)
     except AccountError as refused:
