@@ -333,14 +333,18 @@ def attach_contact(
     first_name: str = "",
     last_name: str = "",
     marketing_consent: bool | None = None,
+    sms_consent: bool | None = None,
     signed_in_user=None,
 ) -> Customer:
     """Store the shopper's contact as soon as it is given, so a guest cart can be recovered.
 
     Finds the customer by e-mail (any case) or creates a guest; a phone is validated for the
-    cart's country and stored as E.164. Consent is recorded only when the shopper answered.
+    cart's country and stored as E.164. Consent (e-mail and SMS apart) is recorded only when
+    the shopper answered, "no" as well as "yes", with its time and source.
     Anyone can type anyone's e-mail: a registered customer's phone, name and consent change
-    only when that customer is the one signed in (``signed_in_user``).
+    only when that customer is the one signed in (``signed_in_user``), and a customer who
+    existed before this cart gets no consent, and loses none, from what this cart's shopper
+    ticks (shop/consent.py reads what the customer really said).
     """
     email = (email or "").strip()
     try:
@@ -355,6 +359,7 @@ def attach_contact(
     with transaction.atomic():
         cart = _locked(cart)
         customer = Customer.objects.filter(email__iexact=email).first()
+        created = customer is None
         if customer is None:
             try:
                 with transaction.atomic():
@@ -363,6 +368,7 @@ def attach_contact(
                     )  # fmt: skip
             except IntegrityError:  # created by a concurrent request just now
                 customer = Customer.objects.get(email__iexact=email)
+                created = False
         changed = []
         may_edit = customer.user_id is None or (
             signed_in_user is not None and signed_in_user.pk == customer.user_id
@@ -372,20 +378,30 @@ def attach_contact(
             if may_edit and value and getattr(customer, field_name) != value:
                 setattr(customer, field_name, value)
                 changed.append(field_name)
-        if (
-            may_edit
-            and marketing_consent is not None
-            and marketing_consent != customer.marketing_consent
-        ):
-            customer.marketing_consent = marketing_consent
-            customer.consent_at = timezone.now() if marketing_consent else None
-            customer.consent_source = ConsentSource.CHECKOUT if marketing_consent else ""
-            changed += ["marketing_consent", "consent_at", "consent_source"]
+        if may_edit and (created or customer.user_id is not None
+                         or _guest_of_this_cart(customer, cart)):  # fmt: skip
+            for prefix, field_name, answer in (("", "marketing_consent", marketing_consent),
+                                               ("sms_", "sms_consent", sms_consent)):  # fmt: skip
+                if answer is not None and answer != getattr(customer, field_name):
+                    setattr(customer, field_name, answer)
+                    setattr(customer, f"{prefix}consent_at", timezone.now())
+                    setattr(customer, f"{prefix}consent_source", ConsentSource.CHECKOUT)
+                    changed += [field_name, f"{prefix}consent_at", f"{prefix}consent_source"]
         if changed:
             customer.save(update_fields=changed)
         cart.customer = customer
         _touch(cart, activity)
     return customer
+
+
+def _guest_of_this_cart(customer: Customer, cart: Cart) -> bool:
+    """The guest came to be during this cart (an earlier step of the same checkout), and has
+    no other cart: whoever types the address now is the one who gave it first."""
+    return (
+        customer.user_id is None
+        and customer.created_at >= cart.created_at
+        and not Cart.objects.filter(customer=customer).exclude(pk=cart.pk).exists()
+    )
 
 
 def merge_carts(*, source: Cart, target: Cart, activity: Activity) -> Cart:

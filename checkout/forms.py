@@ -194,18 +194,30 @@ class ContactForm(forms.Form):
         ),
     )
     marketing_consent = forms.BooleanField(required=False)
+    # Its own tick where SMS marketing needs one (shop.consent.sms_needs_own_tick: US, EU, UK).
+    sms_consent = forms.BooleanField(required=False)
 
     def __init__(
         self,
         *args: Any,
         consent_label: str | Promise,
         consent_initial: bool = False,
+        sms_consent_label: str | Promise | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         consent = self.fields["marketing_consent"]
         consent.label = consent_label
         consent.initial = consent_initial
+        if sms_consent_label is None:
+            del self.fields["sms_consent"]
+        else:
+            self.fields["sms_consent"].label = sms_consent_label
+
+    def sms_answer(self) -> bool:
+        """The SMS answer: its own tick where shown, else the one box that covers both."""
+        field = "sms_consent" if "sms_consent" in self.fields else "marketing_consent"
+        return bool(self.cleaned_data.get(field))
 
     def clean_email(self) -> str:
         """Domain in lower case (it is case-insensitive), the mailbox as typed."""

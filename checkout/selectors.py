@@ -14,11 +14,24 @@ CONFIRMATION_SALT = "checkout.confirmation"
 CONFIRMATION_MAX_AGE = 60 * 60 * 24 * 30
 
 
-def consent_text(market: Market | None) -> str:
-    """What the shopper agrees to receive, said plainly next to the box."""
+def consent_text(market: Market | None, *, sms_apart: bool = False) -> str:
+    """What the shopper agrees to receive, said plainly next to the box. ``sms_apart``: SMS has
+    its own box (``sms_consent_text``), so this one speaks of e-mail only."""
+    if sms_apart:
+        return _(
+            "Send me offers, new arrivals and a reminder if I leave items in my cart, by e-mail. "
+            "I can unsubscribe at any time."
+        )
     return _(
         "Send me offers, new arrivals and a reminder if I leave items in my cart, by e-mail "
         "(and SMS if I give my phone). I can unsubscribe at any time."
+    )
+
+
+def sms_consent_text() -> str:
+    return _(
+        "Send me offers and a reminder if I leave items in my cart by SMS to the phone number "
+        "I give. Message and data rates may apply; reply STOP to stop."
     )
 
 

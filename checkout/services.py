@@ -25,6 +25,7 @@ from cart.models import Cart, CartStatus, Voucher, VoucherRedemption
 from cart.pricing import CartPricing, price_cart
 from checkout.models import Order, OrderLine, OrderStatus, Payment, PaymentStatus
 from checkout.payments.base import PaymentStart, provider_for
+from shop.accounts.services import AccountError, open_account
 from shop.locale import ShopLocale
 from shop.models import Customer, Variant
 from shop.money import format_money
@@ -347,26 +348,13 @@ def start_payment(*, order: Order, return_url: str) -> tuple[Payment, PaymentSta
     return payment, start
 
 
-@transaction.atomic
 def create_account_for_order(*, order: Order, password: str) -> None:
-    """Give the order's guest customer a user account with this password."""
-    from django.contrib.auth import get_user_model
-    from django.contrib.auth.password_validation import validate_password
-    from django.core.exceptions import ValidationError
-
-    customer = Customer.objects.select_for_update().get(pk=order.customer_id)
-    if customer.user_id is not None:
-        raise CheckoutError(_("You already have an account. Sign in with your e-mail."))
-    User = get_user_model()
-    if User.objects.filter(username__iexact=customer.email).exists():
-        raise CheckoutError(_("You already have an account. Sign in with your e-mail."))
-    user = User(username=customer.email, email=customer.email,
-                first_name=customer.first_name, last_name=customer.last_name)  # fmt: skip
+    """After the order, a guest may open an account with a password. It waits for the
+    confirmation link mailed to the order's address (``shop.accounts``): until then it sees
+    nothing of the guest history of that address. An address with an account is asked to
+    sign in instead (``CheckoutError`` with code ``account_exists``)."""
     try:
-        validate_password(password, user)
-    except ValidationError as error:
-        raise CheckoutError(" ".join(error.messages), field="password") from None
-    user.set_password(password)
-    user.save()
-    customer.user = user
-    customer.save(update_fields=["user"])
+        open_account(customer=order.customer, password=password, language=order.language)
+    except AccountError as refused:
+        code = "account_exists" if refused.code == "exists" else refused.code
+        raise CheckoutError(refused.message, field=refused.field, code=code) from None

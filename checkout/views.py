@@ -7,10 +7,12 @@ import logging
 from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
 from django.core import signing
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -24,7 +26,12 @@ from checkout.links import RETURN_SALT, confirmation_url, payment_return_url
 from checkout.models import Order, Payment, PaymentStatus
 from checkout.payments import sandbox
 from checkout.payments.base import InvalidWebhook, provider_named
-from checkout.selectors import consent_text, order_for_confirmation, order_of_cart_token
+from checkout.selectors import (
+    consent_text,
+    order_for_confirmation,
+    order_of_cart_token,
+    sms_consent_text,
+)
 from checkout.services import (
     CheckoutData,
     CheckoutError,
@@ -33,6 +40,7 @@ from checkout.services import (
     record_payment_status,
     start_payment,
 )
+from shop.consent import sms_needs_own_tick
 from shop.models import PaymentMethodCode
 
 logger = logging.getLogger(__name__)
@@ -56,7 +64,11 @@ def _forms(request, data=None, payment_method: str = ""):
     phone_required = bool(market and market.phone_required) or payment_method == "cod"
     # Unticked where the market requires an explicit opt-in (EU, UK), offered ticked elsewhere.
     opt_in = market is None or market.marketing_opt_in_required
-    contact = ContactForm(data, consent_label=consent_text(market), consent_initial=not opt_in)
+    sms_apart = sms_needs_own_tick(market, shop.country)
+    contact = ContactForm(
+        data, consent_label=consent_text(market, sms_apart=sms_apart), consent_initial=not opt_in,
+        sms_consent_label=sms_consent_text() if sms_apart else None,
+    )  # fmt: skip
     address = AddressForm(
         data, country_code=shop.country, language=shop.language, phone_required=phone_required
     )
@@ -136,6 +148,7 @@ def _place(request, cart, pricing, contact_form, address_form, payment_method):
             cart=cart, email=contact["email"], phone=address.get("phone", ""),
             first_name=address.get("first_name", ""), last_name=address.get("last_name", ""),
             marketing_consent=bool(contact.get("marketing_consent")),
+            sms_consent=contact_form.sms_answer(),
             activity=activity_for(request), signed_in_user=signed_in_user(request),
         )  # fmt: skip
         data = CheckoutData(
@@ -284,6 +297,9 @@ def create_account(request: HttpRequest, order_number: str) -> HttpResponse:
         create_account_for_order(order=order, password=request.POST.get("password", ""))
     except CheckoutError as error:
         messages.error(request, error.message)
+        if error.code == "account_exists":
+            return redirect_to_login(confirmation_url(order), reverse("accounts:sign_in"))
     else:
-        messages.success(request, _("Your account is ready. You can sign in with your e-mail."))
+        messages.success(request, _("Almost done: open the link we have sent to %(email)s to "
+                                    "confirm your account.") % {"email": order.email})
     return redirect(confirmation_url(order))

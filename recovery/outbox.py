@@ -32,6 +32,7 @@ from checkout.models import Order
 from recovery.channels import ChannelError, send_email, send_sms
 from recovery.links import open_pixel_url, restore_url, unsubscribe_url
 from recovery.models import Channel, MessageStatus, RecoveryMessage, SkipReason
+from shop.consent import skip_reason_for
 from shop.models import Customer
 from shop.money import format_money
 
@@ -105,8 +106,8 @@ def skip_reason(message: RecoveryMessage) -> str:
     if customer.unsubscribed_at is not None:
         return SkipReason.UNSUBSCRIBED
     market = cart.market if cart else None
-    if (market is None or market.marketing_opt_in_required) and not customer.marketing_consent:
-        return SkipReason.NO_CONSENT
+    if reason := skip_reason_for(customer, message.channel, market):  # shop/consent.py
+        return reason
     if cart is None or cart.status in {CartStatus.CONVERTED, CartStatus.RECOVERED,
                                        CartStatus.MERGED}:  # fmt: skip
         return SkipReason.ORDERED

@@ -26,3 +26,11 @@ def update_exchange_rates(backend_path: str | None = None) -> int:
     count = Rate.objects.filter(backend_id=backend.name).count()
     logger.info("Stored %s exchange rates from %s", count, backend.name)
     return count
+
+
+def clear_expired_sessions() -> None:
+    """Cron (nightly): delete expired sessions, which the database backend never does itself
+    (each visitor with a cart or a sign-in leaves a row)."""
+    from django.core.management import call_command
+
+    call_command("clearsessions")

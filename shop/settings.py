@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "django_rq",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # the Swagger UI's files, served from our static files
     "shop",
     "cart",
     "checkout",
@@ -147,10 +148,16 @@ SHOP_CRON_JOBS: list[tuple[str, str, str]] = [
 # their own period (they cannot be recovered, and they are personal data).
 RECOVERY_EXPIRE_AFTER_DAYS = int(os.environ.get("RECOVERY_EXPIRE_AFTER_DAYS", "90"))
 RECOVERY_GUEST_RETENTION_DAYS = int(os.environ.get("RECOVERY_GUEST_RETENTION_DAYS", "30"))
+# Expired carts are deleted by a nightly job after this many more idle days (cart/jobs.py).
+CART_DELETE_AFTER_DAYS = int(os.environ.get("CART_DELETE_AFTER_DAYS", "0"))
 # Recovery links: how long a restore link works; the SMS gateway (offline: var/sms.jsonl).
 RECOVERY_LINK_MAX_AGE_DAYS = int(os.environ.get("RECOVERY_LINK_MAX_AGE_DAYS", "14"))
 RECOVERY_SMS_BACKEND = os.environ.get("RECOVERY_SMS_BACKEND", "recovery.channels.OfflineSmsBackend")
 RECOVERY_MAX_ATTEMPTS = 4
+
+# Consent (shop/consent.py): countries where SMS marketing needs its own tick at checkout, apart
+# from e-mail (the US: TCPA). Markets that require an opt-in (EU, UK) always ask per channel.
+CONSENT_SMS_OPT_IN_COUNTRIES = env_list("CONSENT_SMS_OPT_IN_COUNTRIES", "US")
 
 # Demo data of the apps above the shop, run by `manage.py load_demo` after the shop's own.
 DEMO_LOADERS = ["cart.demo.load"]
@@ -180,6 +187,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Shopper accounts (shop/accounts): sign-in by e-mail; an account opened after checkout is
+# confirmed through a mailed link that works this long (seconds).
+LOGIN_URL = "accounts:sign_in"
+LOGIN_REDIRECT_URL = "shop:home"
+ACCOUNT_CONFIRMATION_MAX_AGE = int(os.environ.get("ACCOUNT_CONFIRMATION_MAX_AGE", "259200"))
 
 # --- Languages ------------------------------------------------------------------------------
 LANGUAGE_CODE = "en"
@@ -265,8 +278,9 @@ STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
-# Product images are uploaded files; behind a web server or object storage set this off.
-SERVE_MEDIA = env_bool("SERVE_MEDIA", default=True)
+# Product images are uploaded files, served by a web server or object storage in production;
+# Django serves them only when asked (on by default in DEBUG).
+SERVE_MEDIA = env_bool("SERVE_MEDIA", default=DEBUG)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -303,13 +317,33 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Shop cart and checkout API",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The Swagger UI from drf-spectacular-sidecar's static files: no page loads a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # validatorUrl: no badge fetched from validator.swagger.io
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
 }
 
 # --- Security in production -----------------------------------------------------------------
+# `manage.py check --deploy` passes with the README's production environment (.ci/run runs it).
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# X-Forwarded-Proto says "https" only if a proxy we trust set it; anyone can send the header.
+TRUSTED_PROXY = env_bool("TRUSTED_PROXY")
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUSTED_PROXY else None
+# Redirect http to https and tell browsers to stay on https (HSTS, in seconds).
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT")
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS")
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD")
+# Sessions: signed-in shoppers stay two weeks; `clearsessions` runs nightly (SHOP_CRON_JOBS).
+SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(14 * 24 * 60 * 60)))
+SHOP_CRON_JOBS += [
+    ("shop.jobs.clear_expired_sessions", "default", "40 3 * * *"),
+    ("cart.jobs.delete_expired_carts", "default", "50 3 * * *"),
+]
 
 LOGGING = {
     "version": 1,
