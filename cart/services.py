@@ -96,12 +96,10 @@ def create_cart(*, activity: Activity, customer: Customer | None = None) -> Cart
 
 def _locked(cart: Cart) -> Cart:
     """Re-read the cart under its row lock; only open carts can change."""
-    # of=("self",): PostgreSQL cannot lock the nullable side of the outer joins.
-    locked = (
-        Cart.objects.select_for_update(of=("self",))
-        .select_related("market", "customer")
-        .get(pk=cart.pk)
-    )
+    # No joins: the market comes from the configuration cache, the customer when asked for.
+    locked = Cart.objects.select_for_update().get(pk=cart.pk)
+    if locked.market_id is not None and locked.market_id == getattr(cart.market, "pk", None):
+        locked.market = cart.market
     if not locked.is_open:
         raise CartError(
             _("This cart has already been ordered. Start a new one."),
