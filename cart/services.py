@@ -340,9 +340,9 @@ def attach_contact(
     cart's country and stored as E.164. Consent (e-mail and SMS apart) is recorded only when
     the shopper answered, "no" as well as "yes", with its time and source.
     Anyone can type anyone's e-mail: a registered customer's phone, name and consent change
-    only when that customer is the one signed in (``signed_in_user``), and a customer who
-    existed before this cart gets no consent, and loses none, from what this cart's shopper
-    ticks (shop/consent.py reads what the customer really said).
+    only when that customer is the one signed in (``signed_in_user``), and a guest who existed
+    before this cart keeps their phone, name and consent whatever this cart's shopper types
+    (the order keeps what was typed; shop/consent.py reads what the customer really said).
     """
     email = (email or "").strip()
     try:
@@ -368,16 +368,18 @@ def attach_contact(
                 customer = Customer.objects.get(email__iexact=email)
                 created = False
         changed = []
-        may_edit = customer.user_id is None or (
-            signed_in_user is not None and signed_in_user.pk == customer.user_id
-        )
+        # Only the customer's own shopper changes them: the signed-in owner of an account, or
+        # the guest who gave this address during this very cart.
+        if customer.user_id is not None:
+            owner = signed_in_user is not None and signed_in_user.pk == customer.user_id
+        else:
+            owner = created or _guest_of_this_cart(customer, cart)
         for field_name, value in (("phone", phone), ("first_name", first_name),
                                   ("last_name", last_name)):  # fmt: skip
-            if may_edit and value and getattr(customer, field_name) != value:
+            if owner and value and getattr(customer, field_name) != value:
                 setattr(customer, field_name, value)
                 changed.append(field_name)
-        if may_edit and (created or customer.user_id is not None
-                         or _guest_of_this_cart(customer, cart)):  # fmt: skip
+        if owner:
             for prefix, field_name, answer in (("", "marketing_consent", marketing_consent),
                                                ("sms_", "sms_consent", sms_consent)):  # fmt: skip
                 if answer is not None and answer != getattr(customer, field_name):

@@ -162,6 +162,36 @@ def test_typing_a_guests_e_mail_grants_or_withdraws_nothing_on_their_behalf(worl
     assert (guest.sms_consent, guest.sms_consent_at, guest.sms_consent_source) == (None, None, "")
 
 
+def test_typing_a_guests_e_mail_changes_neither_their_phone_nor_their_name(world):
+    """Recovery texts go to the guest's phone: someone typing the guest's address into their
+    own cart must not redirect them."""
+    guest = factories.CustomerFactory(email="kim@example.com", phone="+12025550100",
+                                      first_name="Kim", country="US")  # fmt: skip
+    factories.CartFactory(market=world.us, country="US", customer=guest)
+    cart, activity = shopper(world, world.us, "US")
+    cart.created_at = timezone.now()
+    cart.save(update_fields=["created_at"])
+
+    attach_contact(cart=cart, email="kim@example.com", phone="+12025550199",
+                   first_name="Mallory", activity=activity)  # fmt: skip
+
+    guest.refresh_from_db()
+    assert (guest.phone, guest.first_name) == ("+12025550100", "Kim")
+    cart.refresh_from_db()
+    assert cart.customer_id == guest.pk  # the cart still reaches the address typed
+
+
+def test_a_guest_corrects_their_phone_in_a_later_step_of_the_same_checkout(world):
+    cart, activity = shopper(world, world.us, "US")
+    attach_contact(cart=cart, email="sam@example.com", phone="+12025550100", activity=activity)
+
+    customer = attach_contact(cart=cart, email="sam@example.com", phone="+12025550111",
+                              activity=activity)  # fmt: skip
+
+    customer.refresh_from_db()
+    assert customer.phone == "+12025550111"
+
+
 def test_typing_a_registered_customers_e_mail_changes_nothing_about_them(world):
     user = get_user_model().objects.create_user("kim", "kim@example.com", "pw")
     factories.CustomerFactory(user=user, email="kim@example.com", phone="+12025550100",
