@@ -196,6 +196,12 @@ def _load_variant_details(variant_ids: list[int]) -> dict[int, VariantDetails]:
 def price_context(shop_locale, region: str = "") -> PriceContext:
     """Everything :func:`shop.prices.unit_price` needs for a request's locale. Cached."""
     market = shop_locale.market
+    # A region without a rate of its own prices like the country: one entry for all of them,
+    # so regions typed by shoppers cannot grow this process's cache.
+    region = (region or "").upper()
+    if not any(row.region == region for row in _tax_rows(market, shop_locale.country, region)
+               .values()):  # fmt: skip
+        region = ""
     key = (
         f"price_context:{shop_locale.currency}:{shop_locale.country}:{region}:"
         f"{market.pk if market else ''}"

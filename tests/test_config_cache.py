@@ -139,3 +139,14 @@ def test_the_catalog_cache_is_bounded(world, settings):
 
     assert set(found) == {v.pk for v in variants}  # all returned, even beyond the bound
     assert len(config.cached("variant_details", dict)) == 2
+
+
+def test_regions_typed_by_shoppers_do_not_grow_the_cache(world):
+    from shop.selectors import price_context
+
+    locale = world.locale(world.eu, "DE")
+    for typed in ("XX", "YY", "ZZ", "??"):
+        price_context(locale, region=typed)
+
+    keys = [key for key in config._values if key.startswith("price_context:")]
+    assert len(keys) == 1
