@@ -15,6 +15,10 @@ from cart import services
 from cart.http import activity_for, current_cart
 from cart.pricing import empty_cart, price_cart
 from cart.services import CartError
+from cart.throttles import CART_WRITE_THROTTLES, rate_limited
+
+# The forms' POSTs count against the same limits as the API's cart writes.
+cart_write = rate_limited(CART_WRITE_THROTTLES)
 
 
 def cart_page(request: HttpRequest) -> HttpResponse:
@@ -43,6 +47,7 @@ def _run(request: HttpRequest, change, success: str | None = None) -> None:
 
 
 @require_POST
+@cart_write
 def add(request: HttpRequest) -> HttpResponse:
     cart = current_cart(request, create=True)
     _run(
@@ -59,6 +64,7 @@ def add(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
+@cart_write
 def update_line(request: HttpRequest, line_id: int) -> HttpResponse:
     cart = current_cart(request)
     if cart is not None:
@@ -80,6 +86,7 @@ def update_line(request: HttpRequest, line_id: int) -> HttpResponse:
 
 
 @require_POST
+@cart_write
 def voucher(request: HttpRequest) -> HttpResponse:
     cart = current_cart(request, create=True)
     activity = activity_for(request)
@@ -97,6 +104,7 @@ def voucher(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
+@cart_write
 def shipping(request: HttpRequest) -> HttpResponse:
     cart = current_cart(request)
     if cart is not None:

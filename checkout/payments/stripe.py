@@ -34,6 +34,7 @@ from typing import Any
 import stripe as stripe_lib
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext as _
 
 from checkout.models import Payment, PaymentStatus
 from checkout.payments.base import InvalidWebhook, PaymentProvider, PaymentStart, PaymentUpdate
@@ -186,6 +187,12 @@ class Stripe(PaymentProvider):
     """
 
     name = "stripe"
+
+    @classmethod
+    def configuration_problem(cls) -> str:
+        if settings.STRIPE_SECRET_KEY:
+            return ""
+        return _("Stripe is configured for it, but STRIPE_SECRET_KEY is not set.")
 
     def client(self) -> stripe_lib.StripeClient:
         """A client with the shop's key, timeouts and retries; built on use, not on import, so
