@@ -254,6 +254,10 @@ PAYMENT_PROVIDERS = {
 }
 
 
+# Why a payment method cannot be offered ("" when it can): shown on the admin's market page.
+SHOP_PAYMENT_METHOD_PROBLEM = "checkout.payments.base.unavailable_reason"
+
+
 def env_minutes(name: str, defaults: dict[str, int]) -> dict[str, int]:
     """``method=duration`` pairs (``pix=30m,boleto=3d,*=1h``; m, h or d) over ``defaults``, in
     minutes; 0 means no limit."""

@@ -19,6 +19,11 @@ The flow has the shape of the sandbox provider, so the checkout treats both alik
 - **Outcome**: ``handle_return`` asks Stripe for the session and its PaymentIntent, whatever the
   query string says; ``handle_webhook`` verifies ``Stripe-Signature`` with the endpoint secret.
 
+- **Vouchers and Pix**: Boleto, Konbini and Pix (``PIX_PROVIDER=stripe``) go through the same
+  session; the shopper gets the voucher or QR code on Stripe's page, the session completes
+  "unpaid", and ``checkout.session.async_payment_succeeded`` (webhook) confirms the money. The
+  voucher expires with the order's payment window.
+
 Settings: ``STRIPE_SECRET_KEY`` (``sk_live_…``/``sk_test_…``), ``STRIPE_WEBHOOK_SECRET`` (the
 endpoint's ``whsec_…``), and ``STRIPE_API_BASE`` to point the library at another server (tests).
 """
@@ -114,6 +119,23 @@ def with_marker(url: str, outcome: str) -> str:
     """``return_url`` with ``stripe=<outcome>`` added to its query string."""
     separator = "&" if "?" in url else "?"
     return f"{url}{separator}{RETURN_MARKER}={outcome}"
+
+
+def voucher_options(method_type: str | None, method: str) -> dict[str, Any]:
+    """How long a Boleto, Konbini voucher or Pix QR code stays payable: the order's payment
+    window (``settings.PAYMENT_WINDOWS``), so Stripe never takes money for an order the expiry
+    job has cancelled. Stripe counts Boleto and Konbini in days (1 to 60), Pix in seconds
+    (10 to 1,209,600); the shop's window is rounded down, never up."""
+    minutes = settings.PAYMENT_WINDOWS.get(method, settings.PAYMENT_WINDOWS.get("*", 0))
+    if not minutes:
+        return {}
+    if method_type in {"boleto", "konbini"}:
+        days = min(60, max(1, minutes // (24 * 60)))
+        return {method_type: {"expires_after_days": days}}
+    if method_type == "pix":
+        seconds = min(1_209_600, max(10, minutes * 60))
+        return {"pix": {"expires_after_seconds": seconds}}
+    return {}
 
 
 def _error_text(error: Mapping[str, Any] | None) -> str:
@@ -267,6 +289,9 @@ class Stripe(PaymentProvider):
             params["payment_method_types"] = [method_type]
         if method_type == "wechat_pay":
             params["payment_method_options"] = {"wechat_pay": {"client": "web"}}
+        options = voucher_options(method_type, order.payment_method)
+        if options:
+            params["payment_method_options"] = options
         return params
 
     # --- return -------------------------------------------------------------------------------
