@@ -25,7 +25,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from rest_framework import exceptions, parsers, status
 from rest_framework.response import Response
-from rest_framework.views import exception_handler as drf_exception_handler
 
 # Deeper than any body the API accepts (an address inside an order is 2 levels).
 MAX_JSON_DEPTH = 32
@@ -102,4 +101,7 @@ def exception_handler(exc, context):
         response = Response({"detail": too_many_message(wait)}, status=exc.status_code)
         response["Retry-After"] = str(wait)
         return response
+    # Imported here: rest_framework.views reads DEFAULT_PARSER_CLASSES, which names this module.
+    from rest_framework.views import exception_handler as drf_exception_handler
+
     return drf_exception_handler(exc, context)
