@@ -234,3 +234,10 @@ class PlacementForm(forms.Form):
         },
     )
     attempt = forms.CharField(required=False)  # any length: it is hashed (``scoped_key``)
+
+    def clean_expected_total(self):
+        total = self.cleaned_data["expected_total"]
+        # Zero with a huge exponent ("0E+1000000000000") passes Django's digit count.
+        if not total.is_finite() or total.as_tuple().exponent > 14:
+            raise ValidationError(_TOTAL_INVALID, code="invalid")
+        return total
