@@ -18,6 +18,7 @@ The rest: a payment's outcome (``record_payment_status``), staff confirming mone
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -38,6 +39,7 @@ from checkout.models import Order, OrderLine, OrderStatus, Payment, PaymentStatu
 from checkout.payments.base import (
     PaymentStart,
     PaymentUnavailable,
+    ProviderUnreachable,
     is_offered,
     provider_for,
     provider_named,
@@ -45,6 +47,8 @@ from checkout.payments.base import (
 from shop.locale import ShopLocale
 from shop.models import Customer, Variant
 from shop.money import format_money
+
+logger = logging.getLogger(__name__)
 
 # Sent after the order's transaction commits: sender=Order, order=<Order>.
 order_placed = Signal()
@@ -380,6 +384,11 @@ def record_payment_status(*, payment: Payment, status: str, reference: str = "",
         Payment.objects.select_for_update(of=("self",)).select_related("order").get(pk=payment.pk)
     )
     if payment.status in {PaymentStatus.PAID, PaymentStatus.FAILED, PaymentStatus.CANCELLED}:
+        if status == PaymentStatus.PAID and payment.status != PaymentStatus.PAID:
+            # Money for a payment the shop gave up on (expired, failed): staff must refund it
+            # or fulfil the order by hand; the stock is no longer reserved for it.
+            logger.error("Payment %s of order %s was reported paid after it was %s",
+                         payment.pk, payment.order.number, payment.status)  # fmt: skip
         return payment  # final already
     payment.status = status
     if reference:
@@ -462,18 +471,18 @@ def start_payment(*, order: Order, return_url: str) -> tuple[Payment, PaymentSta
                 provider_named_for(payment) if payment is not None
                 else provider_for(order.payment_method)
             )  # fmt: skip
-        except PaymentUnavailable:
+            created = payment is None
+            if created:
+                payment = Payment.objects.create(
+                    order=order, provider=provider.name, method=order.payment_method,
+                    amount=order.total, currency=order.currency,
+                )  # fmt: skip
+            start = provider.start(payment, return_url=return_url)
+        except PaymentUnavailable:  # nothing was written: the transaction rolls back
             raise CheckoutError(
                 _("This payment method is not available for this order."),
                 field="payment_method", code="invalid_choice",
             ) from None  # fmt: skip
-        created = payment is None
-        if created:
-            payment = Payment.objects.create(
-                order=order, provider=provider.name, method=order.payment_method,
-                amount=order.total, currency=order.currency,
-            )  # fmt: skip
-        start = provider.start(payment, return_url=return_url)
         payment.status = start.status
         payment.reference = start.reference
         payment.instructions = start.instructions
@@ -533,8 +542,27 @@ def mark_order_paid(*, order: Order, by) -> bool:
 def expire_unpaid_order(*, order: Order, now=None) -> bool:
     """The order's payment window passed without the money: cancel its payments and the
     order, give stock and voucher back, reopen its cart as abandoned (recovery follows it), and
-    tell the shopper after commit. False if it was paid or cancelled meanwhile."""
+    tell the shopper after commit. False if it was paid or cancelled meanwhile.
+
+    First each open payment is released at its provider (a Stripe session expired), outside
+    the order's lock since it is a network call: money that arrived at the last second marks
+    the order paid instead, and a provider that cannot be asked leaves the order for the next
+    run."""
     now = now or timezone.now()
+    for payment in Payment.objects.filter(
+        order_id=order.pk, status__in=[PaymentStatus.PENDING, PaymentStatus.AUTHORIZED]
+    ).select_related("order"):
+        try:
+            update = provider_named_for(payment).release(payment)
+        except PaymentUnavailable:
+            continue  # no provider any more to close it at
+        except ProviderUnreachable:
+            logger.warning("Order %s not expired yet: payment %s unknown", order.pk, payment.pk)
+            return False
+        if update.status in {PaymentStatus.PAID, PaymentStatus.AUTHORIZED}:
+            record_payment_status(payment=payment, status=update.status,
+                                  reference=update.reference)  # fmt: skip
+            return False
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order.pk)
         if (

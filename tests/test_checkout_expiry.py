@@ -22,8 +22,11 @@ from checkout.services import record_payment_status, start_payment
 from shop.models import Variant
 from tests import factories
 from tests.checkout_world import CheckoutWorld
+from tests.test_stripe_provider import SECRET_KEY, FakeStripeAPI, recorded
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db]
+
+SESSIONS = "/v1/checkout/sessions"
 
 
 @pytest.fixture
@@ -189,3 +192,72 @@ def test_the_shopper_is_told_once_in_their_language(
     assert "/pt-br/cart/" in message.body  # back to the cart, in Portuguese
     order.refresh_from_db()
     assert order.expiry_mail_sent_at is not None
+
+
+# --- a Stripe page left open ----------------------------------------------------------------
+
+
+@pytest.fixture
+def stripe_api(settings):
+    api = FakeStripeAPI()
+    api.thread.start()
+    settings.STRIPE_SECRET_KEY = SECRET_KEY
+    settings.STRIPE_API_BASE = api.url
+    settings.PAYMENT_PROVIDERS = {**settings.PAYMENT_PROVIDERS,
+                                  "*": "checkout.payments.stripe.Stripe"}  # fmt: skip
+    api.respond("POST", SESSIONS, recorded("checkout_session_open.json"))
+    yield api
+    api.server.shutdown()
+    api.server.server_close()
+
+
+def stripe_session(status: str, payment_status: str, intent_status: str) -> dict:
+    answer = recorded("checkout_session_open.json")
+    answer.update(status=status, payment_status=payment_status,
+                  payment_intent={"id": "pi_test", "object": "payment_intent",
+                                  "status": intent_status})  # fmt: skip
+    return answer
+
+
+def test_an_expired_card_order_closes_its_stripe_page_first(world, stripe_api):
+    order = started(world, "DE", "card", (world.shirt_m, 2))
+    session = f"{SESSIONS}/{order.payments.get().reference}"
+    stripe_api.respond("POST", session + "/expire",
+                       stripe_session("expired", "unpaid", "requires_payment_method"))  # fmt: skip
+    overdue(order)
+
+    assert expire_unpaid_orders() == 1
+
+    assert ("POST", session + "/expire") in [(r.method, r.path) for r in stripe_api.received]
+    order.refresh_from_db()
+    assert order.status == OrderStatus.CANCELLED
+    assert stock(world.shirt_m) == 10
+
+
+def test_money_that_arrived_at_the_last_second_keeps_the_order(world, stripe_api):
+    order = started(world, "DE", "card", (world.shirt_m, 2))
+    session = f"{SESSIONS}/{order.payments.get().reference}"
+    stripe_api.respond("POST", session + "/expire", recorded("error_session_not_expirable.json"),
+                       400)  # fmt: skip
+    stripe_api.respond("GET", session, stripe_session("complete", "paid", "succeeded"))
+    overdue(order)
+
+    assert expire_unpaid_orders() == 0
+
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PAID
+    assert stock(world.shirt_m) == 8
+
+
+def test_while_stripe_cannot_be_asked_the_order_waits_for_the_next_run(world, stripe_api):
+    order = started(world, "DE", "card", (world.shirt_m, 2))
+    session = f"{SESSIONS}/{order.payments.get().reference}"
+    error = {"error": {"type": "api_error", "message": "Something went wrong on Stripe's end."}}
+    stripe_api.respond("POST", session + "/expire", error, 500)
+    overdue(order)
+
+    assert expire_unpaid_orders() == 0
+
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PENDING_PAYMENT
+    assert stock(world.shirt_m) == 8

@@ -160,6 +160,9 @@ def test_the_sandbox_page_does_not_exist_without_debug(world, client, settings):
     assert page.status_code == 404 and paid.status_code == 404
     payment.refresh_from_db()
     assert payment.status == "pending"
+    with pytest.raises(CheckoutError):  # a second click cannot get a new sandbox link either
+        start_payment(order=order, return_url=payment_return_url(RequestFactory().get("/"),
+                                                                 order))  # fmt: skip
 
 
 def test_the_system_check_names_each_method_without_a_provider(world, live):

@@ -40,6 +40,10 @@ class PaymentUpdate:
     failure_reason: str = ""
 
 
+class ProviderUnreachable(Exception):
+    """The provider could not be asked (network, outage): try again later."""
+
+
 class PaymentUnavailable(Exception):
     """The method has no provider that can take real money here; ``reason`` says why."""
 
@@ -70,6 +74,13 @@ class PaymentProvider:
     def handle_return(self, payment: Payment, params: Mapping[str, str]) -> PaymentUpdate:
         """The shopper came back from the provider; ``params`` is the query string."""
         raise NotImplementedError
+
+    def release(self, payment: Payment) -> PaymentUpdate:
+        """The shop gives up on ``payment`` (its window closed): make sure it can no longer be
+        paid and report its final state, which may be "paid" if the money came just in time.
+        Raises ``ProviderUnreachable`` when that cannot be known now. Offline methods and the
+        sandbox have nothing to close."""
+        return PaymentUpdate(reference=payment.reference, status=payment.status)
 
     def handle_webhook(self, body: bytes, headers: Mapping[str, str]) -> PaymentUpdate:
         raise InvalidWebhook("This provider sends no webhooks.")

@@ -42,7 +42,13 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext as _
 
 from checkout.models import Payment, PaymentStatus
-from checkout.payments.base import InvalidWebhook, PaymentProvider, PaymentStart, PaymentUpdate
+from checkout.payments.base import (
+    InvalidWebhook,
+    PaymentProvider,
+    PaymentStart,
+    PaymentUpdate,
+    ProviderUnreachable,
+)
 from shop.money import minor_units
 
 logger = logging.getLogger(__name__)
@@ -321,6 +327,26 @@ class Stripe(PaymentProvider):
         except stripe_lib.StripeError:
             logger.exception("Stripe return for payment %s: status unknown", payment.pk)
             return PaymentUpdate(reference=payment.reference, status=payment.status)
+        status, reason = session_status(session.to_dict())
+        return PaymentUpdate(reference=session.id, status=status, failure_reason=reason)
+
+    # --- expiry -------------------------------------------------------------------------------
+
+    def release(self, payment: Payment) -> PaymentUpdate:
+        """Expire the session so the shopper cannot pay an order the shop cancels; a session
+        that completed meanwhile cannot be expired and is reported as it is (paid, or a voucher
+        still unpaid)."""
+        if not payment.reference:
+            return PaymentUpdate(reference=payment.reference, status=payment.status)
+        sessions = self.client().v1.checkout.sessions
+        expand = {"expand": ["payment_intent"]}
+        try:
+            try:
+                session = sessions.expire(payment.reference, expand)
+            except stripe_lib.InvalidRequestError:  # not open any more
+                session = sessions.retrieve(payment.reference, expand)
+        except stripe_lib.StripeError as error:
+            raise ProviderUnreachable(f"Stripe: {error}") from error
         status, reason = session_status(session.to_dict())
         return PaymentUpdate(reference=session.id, status=status, failure_reason=reason)
 
