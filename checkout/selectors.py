@@ -138,7 +138,9 @@ class CheckoutPage:
     initial_email: str
 
 
-def checkout_page(cart: Cart, locale: ShopLocale, params: Mapping[str, str]) -> CheckoutPage:
+def checkout_page_context(
+    cart: Cart, locale: ShopLocale, params: Mapping[str, str]
+) -> CheckoutPage:
     """The checkout page for the shopper's choices in ``params`` (query or form)."""
     region = params.get("country_area") if "country_area" in params else None
     pricing = checkout_pricing(

@@ -23,8 +23,12 @@ from checkout.links import RETURN_SALT, confirmation_url, payment_return_url
 from checkout.models import Order, Payment, PaymentStatus
 from checkout.payments import sandbox
 from checkout.payments.base import InvalidWebhook, provider_named, sandbox_allowed
-from checkout.selectors import CheckoutPage, order_for_confirmation, order_of_cart_token
-from checkout.selectors import checkout_page as checkout_page_context
+from checkout.selectors import (
+    CheckoutPage,
+    checkout_page_context,
+    order_for_confirmation,
+    order_of_cart_token,
+)
 from checkout.services import (
     CheckoutData,
     CheckoutError,
