@@ -26,6 +26,7 @@ from cart.serializers import (
     VoucherSerializer,
 )
 from cart.services import CartError, UnknownVariant
+from cart.throttles import CART_WRITE_THROTTLES
 
 CART_TOKEN = OpenApiParameter(
     settings.CART_TOKEN_HEADER,
@@ -59,6 +60,7 @@ class CsrfUnlessTokenHeader(BasePermission):
 class CartAPIView(APIView):
     authentication_classes: list = []
     permission_classes = [CsrfUnlessTokenHeader]
+    throttle_classes = CART_WRITE_THROTTLES  # writes per client; reads are not counted
 
     def respond(self, request, cart, code=status.HTTP_200_OK, *, changed=True) -> Response:
         if cart is not None and changed:

@@ -1,4 +1,9 @@
-"""Background jobs of the checkout (RQ, queue "mail"): the order confirmation e-mail."""
+"""Background jobs of the checkout: the order's mails (RQ queue "mail": confirmation, payment
+received, cancelled unpaid) and the expiry of unpaid orders (cron, queue "default").
+
+Each mail is sent at most once: the order's row lock and its ``*_sent_at`` marker make a
+retried or duplicated job send nothing a second time.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone, translation
 
 from checkout.models import Order, OrderStatus
@@ -18,37 +24,82 @@ from checkout.selectors import order_for_confirmation
 logger = logging.getLogger(__name__)
 
 
-def send_order_confirmation(order_id: int) -> bool:
-    """Mail the confirmation in the order's language and currency, once.
+def _send_once(order_id: int, *, marker: str, template: str, when) -> bool:
+    """Mail ``template`` (``checkout/email/<template>_subject.txt``, ``.txt``, ``.html``) in the
+    order's language, if ``when(order)`` and ``marker`` is still empty; then set ``marker``.
 
-    The row lock and ``confirmation_sent_at`` make a retried or duplicated job send nothing
-    a second time; a job killed after sending but before saving may send it twice (at least
-    once, never zero times).
+    A job killed after sending but before saving may send it twice (at least once, never zero
+    times).
     """
     with transaction.atomic():
         order = Order.objects.select_for_update().filter(pk=order_id).first()
-        if order is None or order.confirmation_sent_at is not None:
-            return False
-        if order.status == OrderStatus.CANCELLED:  # payment failed: nothing to confirm
+        if order is None or getattr(order, marker) is not None or not when(order):
             return False
         with translation.override(order.language):
             context = _context(order)
-            subject = render_to_string("checkout/email/confirmation_subject.txt", context).strip()
-            text = render_to_string("checkout/email/confirmation.txt", context)
-            html = render_to_string("checkout/email/confirmation.html", context)
+            subject = render_to_string(f"checkout/email/{template}_subject.txt", context).strip()
+            text = render_to_string(f"checkout/email/{template}.txt", context)
+            html = render_to_string(f"checkout/email/{template}.html", context)
         message = EmailMultiAlternatives(
             subject=subject, body=text, from_email=settings.DEFAULT_FROM_EMAIL, to=[order.email]
         )
         message.attach_alternative(html, "text/html")
         message.send()
-        order.confirmation_sent_at = timezone.now()
-        order.save(update_fields=["confirmation_sent_at"])
-    logger.info("Sent the confirmation of order %s", order.number)
+        setattr(order, marker, timezone.now())
+        order.save(update_fields=[marker])
+    logger.info("Sent the %s mail of order %s", template, order.number)
     return True
 
 
+def send_order_confirmation(order_id: int) -> bool:
+    """Mail the confirmation in the order's language and currency, once (not for an order
+    cancelled before it left: its payment failed)."""
+    return _send_once(
+        order_id, marker="confirmation_sent_at", template="confirmation",
+        when=lambda order: order.status != OrderStatus.CANCELLED,
+    )  # fmt: skip
+
+
+def send_payment_received(order_id: int) -> bool:
+    """Tell the shopper who paid by transfer, Pix or cash that the money arrived, once."""
+    return _send_once(
+        order_id, marker="payment_mail_sent_at", template="payment_received",
+        when=lambda order: order.status == OrderStatus.PAID,
+    )  # fmt: skip
+
+
+def send_order_expired(order_id: int) -> bool:
+    """Tell the shopper the unpaid order was cancelled and the items wait in the cart, once."""
+    return _send_once(
+        order_id, marker="expiry_mail_sent_at", template="expired",
+        when=lambda order: order.status == OrderStatus.CANCELLED and order.expired_at is not None,
+    )  # fmt: skip
+
+
+def expire_unpaid_orders(limit: int = 500) -> int:
+    """Cron (every minute): cancel the orders whose payment window has passed; their stock
+    and vouchers go back, their carts reopen as abandoned, their shoppers are told.
+
+    Reads only unpaid orders through a partial index; each order is expired in its own
+    transaction under its row lock, so a payment confirmed at the same moment wins or loses
+    cleanly, and two overlapping runs expire each order once.
+    """
+    from checkout.services import expire_unpaid_order
+
+    now = timezone.now()
+    ids = list(
+        Order.objects.filter(status=OrderStatus.PENDING_PAYMENT, payment_due_at__lt=now)
+        .order_by("payment_due_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    expired = sum(expire_unpaid_order(order=Order(pk=pk), now=now) for pk in ids)
+    if expired:
+        logger.info("Expired %d unpaid orders", expired)
+    return expired
+
+
 def send_missing_confirmations(older_than_minutes: int = 5) -> int:
-    """Cron: queue the confirmations that never left (queue down when the order was placed)."""
+    """Cron: queue the order mails that never left (the queue was down when they were due)."""
     import django_rq
 
     now = timezone.now()
@@ -65,10 +116,26 @@ def send_missing_confirmations(older_than_minutes: int = 5) -> int:
         .values_list("pk", flat=True)
         .distinct()[:500]
     )
+    paid = list(
+        Order.objects.filter(
+            status=OrderStatus.PAID, payment_mail_sent_at__isnull=True,
+            paid_at__lt=now - timedelta(minutes=older_than_minutes),
+            paid_at__gt=now - timedelta(days=2), payments__instructions__has_key="kind",
+        ).values_list("pk", flat=True).distinct()[:500]
+    )  # fmt: skip
+    expired = list(
+        Order.objects.filter(
+            expiry_mail_sent_at__isnull=True,
+            expired_at__lt=now - timedelta(minutes=older_than_minutes),
+            expired_at__gt=now - timedelta(days=2),
+        ).values_list("pk", flat=True)[:500]
+    )  # fmt: skip
     queue = django_rq.get_queue("mail")
-    for order_id in ids:
-        queue.enqueue(send_order_confirmation, order_id, job_timeout=120)
-    return len(ids)
+    for job, order_ids in ((send_order_confirmation, ids), (send_payment_received, paid),
+                           (send_order_expired, expired)):  # fmt: skip
+        for order_id in order_ids:
+            queue.enqueue(job, order_id, job_timeout=120)
+    return len(ids) + len(paid) + len(expired)
 
 
 def _context(order: Order) -> dict:
@@ -80,6 +147,7 @@ def _context(order: Order) -> dict:
         "payment": detailed.payments.first(),
         "shop_name": settings.SHOP_NAME,
         "order_url": settings.SHOP_BASE_URL.rstrip("/") + confirmation_url(order),
+        "cart_url": settings.SHOP_BASE_URL.rstrip("/") + reverse("cart:page"),  # in its language
         "shop": None,
         # Japanese greets by family name ("山田様"); elsewhere the first name is friendlier.
         "greeting_name": (detailed.customer.last_name if order.language == "ja"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import admin, messages
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import (
     TranslationAdmin,
@@ -120,8 +122,20 @@ class TaxRateInline(admin.TabularInline):
 
 
 class PaymentMethodInline(admin.TabularInline):
+    """Each method says whether shoppers are offered it: a method with no provider that takes
+    real money here (``SHOP_PAYMENT_METHOD_PROBLEM``, the checkout's registry) is left out of
+    the checkout, and staff read why next to it."""
+
     model = PaymentMethod
     extra = 0
+    readonly_fields = ["offered_to_shoppers"]
+
+    @admin.display(description=_("offered to shoppers"))
+    def offered_to_shoppers(self, method: PaymentMethod) -> str:
+        if not method.code:
+            return ""
+        problem = import_string(settings.SHOP_PAYMENT_METHOD_PROBLEM)(method.code)
+        return _("No: %(reason)s") % {"reason": problem} if problem else _("Yes")
 
 
 class TrustBadgeInline(TranslationTabularInline):

@@ -143,6 +143,7 @@ SHOP_CRON_JOBS: list[tuple[str, str, str]] = [
     ("checkout.jobs.send_missing_confirmations", "mail", "*/5 * * * *"),
     ("recovery.jobs.detect_abandoned_carts_job", "default", "* * * * *"),
     ("recovery.outbox.requeue_stale_messages", "mail", "*/10 * * * *"),
+    ("checkout.jobs.expire_unpaid_orders", "default", "* * * * *"),
 ]
 # Abandoned carts expire after this many days; carts without any contact are deleted after
 # their own period (they cannot be recovered, and they are personal data).
@@ -246,21 +247,58 @@ ECB_RATES_URL = os.environ.get(
 
 # --- Payments -----------------------------------------------------------------------------
 # Payment method code -> provider class; "*" serves every other method. With STRIPE_SECRET_KEY
-# set, cards and wallets go to Stripe instead of the sandbox test page.
+# set, cards, wallets, Boleto and Konbini go to Stripe (and Pix with PIX_PROVIDER=stripe);
+# without it they go to the sandbox test page, which works only with DEBUG on: outside DEBUG
+# such a method is not offered, and `manage.py check` names it (checkout.W001).
 STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
 STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
 STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")  # a local server in tests
+# "static": a BR Code with the shop's Pix key, staff mark it paid; "stripe": Stripe's Pix
+# (a dynamic QR per order, confirmed by webhook). Only with STRIPE_SECRET_KEY.
+PIX_PROVIDER = os.environ.get("PIX_PROVIDER", "static")
+# Never from the environment: only the test suite turns the sandbox on without DEBUG.
+PAYMENT_SANDBOX = False
 _online = (
     "checkout.payments.stripe.Stripe" if STRIPE_SECRET_KEY else "checkout.payments.sandbox.Sandbox"
 )
 PAYMENT_PROVIDERS = {
     "cod": "checkout.payments.offline.CashOnDelivery",
     "bank_transfer": "checkout.payments.offline.BankTransfer",
-    "pix": "checkout.payments.offline.Pix",
-    "boleto": "checkout.payments.sandbox.Sandbox",
-    "konbini": "checkout.payments.sandbox.Sandbox",
+    "pix": "checkout.payments.stripe.Stripe"
+    if STRIPE_SECRET_KEY and PIX_PROVIDER == "stripe"
+    else "checkout.payments.offline.Pix",
+    "boleto": _online,
+    "konbini": _online,
     "*": _online,
 }
+
+
+# Why a payment method cannot be offered ("" when it can): shown on the admin's market page.
+SHOP_PAYMENT_METHOD_PROBLEM = "checkout.payments.base.unavailable_reason"
+
+
+def env_minutes(name: str, defaults: dict[str, int]) -> dict[str, int]:
+    """``method=duration`` pairs (``pix=30m,boleto=3d,*=1h``; m, h or d) over ``defaults``, in
+    minutes; 0 means no limit."""
+    units = {"m": 1, "h": 60, "d": 24 * 60}
+    result = dict(defaults)
+    for item in env_list(name):
+        key, _sep, value = item.partition("=")
+        value = value.strip().lower()
+        if not _sep or not value or value[-1] not in units or not value[:-1].isdigit():
+            raise ImproperlyConfigured(f"{name}: write {item!r} as method=30m, =12h or =3d.")
+        result[key.strip()] = int(value[:-1]) * units[value[-1]]
+    return result
+
+
+# How long an order waits for its money before the expiry job cancels it, gives its stock and
+# voucher back and reopens the cart as abandoned (minutes per method code; "*" for the others,
+# which are redirects to a card or wallet page). Cash on delivery has none: it is confirmed.
+PAYMENT_WINDOWS = env_minutes(
+    "PAYMENT_WINDOWS",
+    {"pix": 30, "boleto": 3 * 24 * 60, "konbini": 3 * 24 * 60, "bank_transfer": 7 * 24 * 60,
+     "cod": 0, "*": 60},
+)  # fmt: skip
 BANK_TRANSFER_ACCOUNT = {
     "holder": os.environ.get("BANK_ACCOUNT_HOLDER", SHOP_NAME),
     "iban": os.environ.get("BANK_IBAN", "DE89 3704 0044 0532 0130 00"),
@@ -312,6 +350,24 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "shop@localhost")
 # --- API ------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # JSON errors for every bad body: too deep (400), too large (413), throttled (429).
+    "EXCEPTION_HANDLER": "shop.api_errors.exception_handler",
+    "DEFAULT_PARSER_CLASSES": [
+        "shop.api_errors.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    # Proxies in front of the shop whose X-Forwarded-For is trusted for the client's address
+    # (0: the connection's address; 1 behind one reverse proxy or CDN).
+    "NUM_PROXIES": int(os.environ.get("RATE_LIMIT_PROXY_COUNT", "0")),
+}
+# Rate limits of cart writes and order placement, per client address and per e-mail, in the
+# shared cache (cart/throttles.py): "count/period" (s, m, h, d); empty turns a limit off.
+SHOP_RATE_LIMITS = {
+    "cart_write": os.environ.get("RATE_LIMIT_CART_WRITE", "300/m"),
+    "cart_write_contact": os.environ.get("RATE_LIMIT_CART_WRITE_CONTACT", "60/m"),
+    "place_order": os.environ.get("RATE_LIMIT_PLACE_ORDER", "30/m"),
+    "place_order_contact": os.environ.get("RATE_LIMIT_PLACE_ORDER_CONTACT", "10/m"),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Shop cart and checkout API",
