@@ -63,7 +63,8 @@ def test_a_get_with_a_state_prices_with_it_and_writes_nothing(world, client):
     assert response.status_code == 200
     pricing = response.context["pricing"]
     assert pricing.tax_known
-    expected_tax = (pricing.subtotal.amount * Decimal("0.08875")).quantize(Decimal("0.01"))
+    taxed = pricing.subtotal.amount + pricing.shipping_price.amount  # New York taxes shipping
+    expected_tax = (taxed * Decimal("0.08875")).quantize(Decimal("0.01"))
     assert pricing.tax.amount == expected_tax  # New York's sales tax on the page
     assert writes(queries.captured_queries) == []
     after = Cart.objects.get(pk=cart.pk)
