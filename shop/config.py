@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterable
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.signals import setting_changed
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
@@ -106,6 +107,13 @@ def _on_change(sender, **kwargs) -> None:
     if kwargs.get("raw"):  # fixtures loading: the command that loads them calls changed()
         return
     changed()
+
+
+def _on_setting_changed(**kwargs) -> None:
+    clear_local()  # tests that change settings (payment providers, DEBUG) see them at once
+
+
+setting_changed.connect(_on_setting_changed, dispatch_uid="shop.config:setting_changed")
 
 
 def watch(models: Iterable[type]) -> None:

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import Prefetch, QuerySet
+from django.utils.module_loading import import_string
 from django.utils.translation import get_language, get_language_info
 from django_countries import countries
 from djmoney.contrib.exchange.models import ExchangeBackend, Rate, get_default_backend_name
@@ -133,9 +134,19 @@ def _load_rules(market: Market, country: str) -> MarketRules:
         .select_related("zone")
         if method.zone.covers(country)
     ]
+    # A method no provider can take here (``SHOP_PAYMENT_METHOD_PROBLEM``, the checkout's
+    # registry) is shown nowhere: not in the cart, the API, the checkout or a mail.
+    problem = (
+        import_string(settings.SHOP_PAYMENT_METHOD_PROBLEM)
+        if getattr(settings, "SHOP_PAYMENT_METHOD_PROBLEM", "")
+        else None
+    )
     return MarketRules(
         shipping_methods=tuple(shipping),
-        payment_methods=tuple(PaymentMethod.objects.filter(market=market, active=True)),
+        payment_methods=tuple(
+            method for method in PaymentMethod.objects.filter(market=market, active=True)
+            if problem is None or not problem(method.code)
+        ),  # fmt: skip
         trust_badges=tuple(TrustBadge.objects.filter(market=market)),
     )
 

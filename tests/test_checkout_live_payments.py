@@ -257,3 +257,18 @@ def offered_on_page_for(client, cart, country: str) -> list[str]:
 
 def stripe_api_requests(api) -> list:
     return [request for request in api.received if request.path == SESSIONS]
+
+
+def test_the_cart_page_and_the_cart_api_list_no_method_that_cannot_take_money(
+    world, live, client
+):
+    """What the cart shows under "We accept" is what the checkout offers: every surface reads
+    the market's methods through the same filter (``SHOP_PAYMENT_METHOD_PROBLEM``)."""
+    cart = world.checkout_cart("DE", (world.shirt_m, 1))
+
+    page = client.get("/en/cart/?country=DE", headers={"X-Cart-Token": str(cart.token)})
+    api = client.get("/api/v1/cart/?country=DE", headers={"X-Cart-Token": str(cart.token)})
+
+    shown = {option.code for option in page.context["pricing"].payment_options}
+    assert shown and "card" not in shown and "paypal" not in shown  # offline methods stay
+    assert {option["code"] for option in api.json()["payment_options"]} == shown
