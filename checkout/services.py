@@ -264,6 +264,13 @@ def _check_pricing(pricing: CartPricing, data: CheckoutData) -> None:
         raise CheckoutError(
             _("We cannot ship to this country yet."), field="shipping_method", code="no_shipping"
         )
+    if not pricing.tax_known:  # never 0 % by omission; staff see the gap (check shop.W001)
+        raise CheckoutError(
+            _("We cannot work out the tax for this address yet, so we cannot take the order. "
+              "Please contact us."),
+            field="address",
+            code="tax_unknown",
+        )  # fmt: skip
     if data.shipping_method_id and pricing.shipping.method_id != data.shipping_method_id:
         raise CheckoutError(
             _("This shipping method is not available for your country."),
