@@ -18,8 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cart import services
-from cart.http import activity_for, current_cart
-from cart.pricing import empty_cart, price_cart
+from cart.http import activity_for, current_cart, price_for_request
 from cart.serializers import (
     AddLineSerializer,
     CartPricingSerializer,
@@ -27,6 +26,7 @@ from cart.serializers import (
     VoucherSerializer,
 )
 from cart.services import CartError, UnknownVariant
+from cart.throttles import CART_WRITE_THROTTLES
 
 CART_TOKEN = OpenApiParameter(
     settings.CART_TOKEN_HEADER,
@@ -60,11 +60,12 @@ class CsrfUnlessTokenHeader(BasePermission):
 class CartAPIView(APIView):
     authentication_classes: list = []
     permission_classes = [CsrfUnlessTokenHeader]
+    throttle_classes = CART_WRITE_THROTTLES  # writes per client; reads are not counted
 
-    def respond(self, request, cart, code=status.HTTP_200_OK) -> Response:
-        if cart is not None:
+    def respond(self, request, cart, code=status.HTTP_200_OK, *, changed=True) -> Response:
+        if cart is not None and changed:
             cart.refresh_from_db()  # the service changed its own, locked copy
-        pricing = price_cart(cart or empty_cart(request.shop), request.shop)
+        pricing = price_for_request(request, cart)
         data = CartPricingSerializer(
             pricing, context={"cart": cart, "country": request.shop.country}
         ).data
@@ -100,7 +101,7 @@ class CartView(CartAPIView):
         parameters=[CART_TOKEN], responses=CartPricingSerializer, summary="Read the cart"
     )
     def get(self, request):
-        return self.respond(request, current_cart(request))
+        return self.respond(request, current_cart(request), changed=False)
 
     @extend_schema(parameters=[CART_TOKEN], responses=CartPricingSerializer, summary="Empty it")
     def delete(self, request):

@@ -7,7 +7,8 @@ from django.http import HttpRequest
 
 from cart.devices import device_class
 from cart.models import Cart
-from cart.selectors import cart_for_request
+from cart.pricing import CartPricing, empty_cart, price_cart
+from cart.selectors import cart_for_request, item_count
 from cart.services import Activity, create_cart
 
 
@@ -30,11 +31,40 @@ def customer_of(request: HttpRequest):
     return None
 
 
+_CART = "_shop_cart"
+_PRICING = "_shop_cart_pricing"
+
+
 def current_cart(request: HttpRequest, *, create: bool = False) -> Cart | None:
-    """The shopper's open cart (session or ``X-Cart-Token``); created on the first write."""
-    cart = cart_for_request(request)
+    """The shopper's open cart (session or ``X-Cart-Token``); created on the first write.
+
+    Read once per request: the view, the header's item count and the API share it.
+    """
+    request = getattr(request, "_request", request)  # a DRF request: the Django one under it
+    cart = getattr(request, _CART, None)
+    if cart is None and not hasattr(request, _CART + "_read"):
+        cart = cart_for_request(request)
+        setattr(request, _CART + "_read", True)
     if cart is None and create:
         cart = create_cart(activity=activity_for(request), customer=customer_of(request))
         if not request.headers.get(settings.CART_TOKEN_HEADER):
             request.session[settings.CART_SESSION_KEY] = str(cart.token)
+    setattr(request, _CART, cart)
     return cart
+
+
+def price_for_request(request: HttpRequest, cart: Cart | None, **options) -> CartPricing:
+    """Price the request's cart (an empty one when there is none) in the request's locale, and
+    keep the result for the page header: a request prices its cart once."""
+    pricing = price_cart(cart or empty_cart(request.shop), request.shop, **options)
+    setattr(getattr(request, "_request", request), _PRICING, pricing)
+    return pricing
+
+
+def item_count_for_request(request: HttpRequest) -> int:
+    """Units in the request's cart, for the header: from the pricing when the view priced the
+    cart, else one query."""
+    pricing = getattr(request, _PRICING, None)
+    if pricing is not None:
+        return pricing.item_count
+    return item_count(current_cart(request))

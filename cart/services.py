@@ -23,8 +23,8 @@ from cart.models import Cart, CartLine, CartStatus, Voucher
 from shop.locale import ShopLocale
 from shop.models import ConsentSource, Customer, Variant
 from shop.phones import normalize_phone
-from shop.prices import variant_unit_price
-from shop.selectors import price_context
+from shop.prices import unit_price, variant_unit_price
+from shop.selectors import VariantDetails, price_context, variant_details
 
 
 class CartError(ValidationError):
@@ -96,12 +96,10 @@ def create_cart(*, activity: Activity, customer: Customer | None = None) -> Cart
 
 def _locked(cart: Cart) -> Cart:
     """Re-read the cart under its row lock; only open carts can change."""
-    # of=("self",): PostgreSQL cannot lock the nullable side of the outer joins.
-    locked = (
-        Cart.objects.select_for_update(of=("self",))
-        .select_related("market", "customer")
-        .get(pk=cart.pk)
-    )
+    # No joins: the market comes from the configuration cache, the customer when asked for.
+    locked = Cart.objects.select_for_update().get(pk=cart.pk)
+    if locked.market_id is not None and locked.market_id == getattr(cart.market, "pk", None):
+        locked.market = cart.market
     if not locked.is_open:
         raise CartError(
             _("This cart has already been ordered. Start a new one."),
@@ -165,24 +163,26 @@ def _check_stock(variant: Variant, quantity: int) -> None:
         )
 
 
-def _variant_by_sku(sku: str) -> Variant:
+def _variant_by_sku(sku: str) -> tuple[Variant, VariantDetails]:
+    """The variant on sale under ``sku`` (its stock read now) and its cached details."""
     sku = (sku or "").strip()
-    variant = (
-        Variant.objects.select_related("product")
-        .prefetch_related("prices")
-        .filter(sku=sku, active=True, product__active=True)
-        .first()
-    )
+    variant = Variant.objects.filter(sku=sku, active=True, product__active=True).first()
     if variant is None:
         raise UnknownVariant(sku)
-    return variant
+    details = variant_details([variant.pk])[variant.pk]
+    variant.product = details.product
+    return variant, details
 
 
 def add_line(*, cart: Cart, sku: str, quantity, activity: Activity) -> CartLine:
     """Add ``quantity`` of a variant; a variant already in the cart gets the sum."""
     quantity = parse_quantity(quantity)
-    variant = _variant_by_sku(sku)
-    seen = variant_unit_price(variant, price_context(activity.locale, region=cart.region)).shown
+    variant, details = _variant_by_sku(sku)
+    seen = unit_price(
+        net_base=variant.price, tax_class=details.product.tax_class,
+        fixed_prices=details.fixed_prices,
+        context=price_context(activity.locale, region=cart.region),
+    ).shown  # fmt: skip
     with transaction.atomic():
         cart = _locked(cart)
         line = CartLine.objects.filter(cart=cart, variant=variant).first()
@@ -331,14 +331,18 @@ def attach_contact(
     first_name: str = "",
     last_name: str = "",
     marketing_consent: bool | None = None,
+    sms_consent: bool | None = None,
     signed_in_user=None,
 ) -> Customer:
     """Store the shopper's contact as soon as it is given, so a guest cart can be recovered.
 
     Finds the customer by e-mail (any case) or creates a guest; a phone is validated for the
-    cart's country and stored as E.164. Consent is recorded only when the shopper answered.
+    cart's country and stored as E.164. Consent (e-mail and SMS apart) is recorded only when
+    the shopper answered, "no" as well as "yes", with its time and source.
     Anyone can type anyone's e-mail: a registered customer's phone, name and consent change
-    only when that customer is the one signed in (``signed_in_user``).
+    only when that customer is the one signed in (``signed_in_user``), and a guest who existed
+    before this cart keeps their phone, name and consent whatever this cart's shopper types
+    (the order keeps what was typed; shop/consent.py reads what the customer really said).
     """
     email = (email or "").strip()
     try:
@@ -353,6 +357,7 @@ def attach_contact(
     with transaction.atomic():
         cart = _locked(cart)
         customer = Customer.objects.filter(email__iexact=email).first()
+        created = customer is None
         if customer is None:
             try:
                 with transaction.atomic():
@@ -361,29 +366,42 @@ def attach_contact(
                     )  # fmt: skip
             except IntegrityError:  # created by a concurrent request just now
                 customer = Customer.objects.get(email__iexact=email)
+                created = False
         changed = []
-        may_edit = customer.user_id is None or (
-            signed_in_user is not None and signed_in_user.pk == customer.user_id
-        )
+        # Only the customer's own shopper changes them: the signed-in owner of an account, or
+        # the guest who gave this address during this very cart.
+        if customer.user_id is not None:
+            owner = signed_in_user is not None and signed_in_user.pk == customer.user_id
+        else:
+            owner = created or _guest_of_this_cart(customer, cart)
         for field_name, value in (("phone", phone), ("first_name", first_name),
                                   ("last_name", last_name)):  # fmt: skip
-            if may_edit and value and getattr(customer, field_name) != value:
+            if owner and value and getattr(customer, field_name) != value:
                 setattr(customer, field_name, value)
                 changed.append(field_name)
-        if (
-            may_edit
-            and marketing_consent is not None
-            and marketing_consent != customer.marketing_consent
-        ):
-            customer.marketing_consent = marketing_consent
-            customer.consent_at = timezone.now() if marketing_consent else None
-            customer.consent_source = ConsentSource.CHECKOUT if marketing_consent else ""
-            changed += ["marketing_consent", "consent_at", "consent_source"]
+        if owner:
+            for prefix, field_name, answer in (("", "marketing_consent", marketing_consent),
+                                               ("sms_", "sms_consent", sms_consent)):  # fmt: skip
+                if answer is not None and answer != getattr(customer, field_name):
+                    setattr(customer, field_name, answer)
+                    setattr(customer, f"{prefix}consent_at", timezone.now())
+                    setattr(customer, f"{prefix}consent_source", ConsentSource.CHECKOUT)
+                    changed += [field_name, f"{prefix}consent_at", f"{prefix}consent_source"]
         if changed:
             customer.save(update_fields=changed)
         cart.customer = customer
         _touch(cart, activity)
     return customer
+
+
+def _guest_of_this_cart(customer: Customer, cart: Cart) -> bool:
+    """The guest came to be during this cart (an earlier step of the same checkout), and has
+    no other cart: whoever types the address now is the one who gave it first."""
+    return (
+        customer.user_id is None
+        and customer.created_at >= cart.created_at
+        and not Cart.objects.filter(customer=customer).exclude(pk=cart.pk).exists()
+    )
 
 
 def merge_carts(*, source: Cart, target: Cart, activity: Activity) -> Cart:

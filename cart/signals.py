@@ -16,12 +16,9 @@ from shop.models import Customer
 def merge_cart_on_login(sender, request, user, **kwargs) -> None:
     if request is None or not hasattr(request, "shop"):
         return
+    # Only the account's own customer: a guest customer with the same e-mail becomes the
+    # account's when the mailbox's owner confirms it (shop.accounts), never at a sign-in.
     customer = Customer.objects.filter(user=user).first()
-    if customer is None and user.email:
-        customer = Customer.objects.filter(email__iexact=user.email, user__isnull=True).first()
-        if customer is not None:  # a guest who now has an account
-            customer.user = user
-            customer.save(update_fields=["user"])
     if customer is None:
         return
     session_cart = cart_for_request(request)

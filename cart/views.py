@@ -12,14 +12,17 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from cart import services
-from cart.http import activity_for, current_cart
-from cart.pricing import empty_cart, price_cart
+from cart.http import activity_for, current_cart, price_for_request
 from cart.services import CartError
+from cart.throttles import CART_WRITE_THROTTLES, rate_limited
+
+# The forms' POSTs count against the same limits as the API's cart writes.
+cart_write = rate_limited(CART_WRITE_THROTTLES)
 
 
 def cart_page(request: HttpRequest) -> HttpResponse:
     cart = current_cart(request)
-    pricing = price_cart(cart or empty_cart(request.shop), request.shop)
+    pricing = price_for_request(request, cart)
     template = "cart/_cart.html" if request.GET.get("fragment") else "cart/cart.html"
     return render(request, template, {"cart": cart, "pricing": pricing})
 
@@ -43,6 +46,7 @@ def _run(request: HttpRequest, change, success: str | None = None) -> None:
 
 
 @require_POST
+@cart_write
 def add(request: HttpRequest) -> HttpResponse:
     cart = current_cart(request, create=True)
     _run(
@@ -59,6 +63,7 @@ def add(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
+@cart_write
 def update_line(request: HttpRequest, line_id: int) -> HttpResponse:
     cart = current_cart(request)
     if cart is not None:
@@ -80,6 +85,7 @@ def update_line(request: HttpRequest, line_id: int) -> HttpResponse:
 
 
 @require_POST
+@cart_write
 def voucher(request: HttpRequest) -> HttpResponse:
     cart = current_cart(request, create=True)
     activity = activity_for(request)
@@ -97,6 +103,7 @@ def voucher(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
+@cart_write
 def shipping(request: HttpRequest) -> HttpResponse:
     cart = current_cart(request)
     if cart is not None:

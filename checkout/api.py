@@ -18,16 +18,19 @@ from cart.pricing import price_cart
 from cart.selectors import cart_token_from_request
 from cart.serializers import CartPricingSerializer
 from cart.services import CartError, attach_contact, set_region
+from cart.throttles import CONTACT_THROTTLES, PLACE_ORDER_THROTTLES
 from checkout.addresses import validate_address
 from checkout.links import payment_return_url
-from checkout.selectors import order_of_cart_token
+from checkout.payments.base import is_offered
+from checkout.selectors import offered_only, order_of_cart_token
 from checkout.services import (
     CheckoutData,
     CheckoutError,
+    Submission,
     TotalChanged,
-    place_order,
     scoped_key,
     start_payment,
+    submit_order,
 )
 
 IDEMPOTENCY_KEY = OpenApiParameter(
@@ -54,6 +57,11 @@ class ContactSerializer(serializers.Serializer):
     first_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
     last_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
     marketing_consent = serializers.BooleanField(required=False, allow_null=True, default=None)
+    sms_consent = serializers.BooleanField(
+        required=False, allow_null=True, default=None,
+        help_text="Recovery and offers by SMS. Where SMS needs its own consent (US, opt-in "
+        "markets) only this field counts for SMS; omitted: not asked.",
+    )  # fmt: skip
 
 
 class PlaceOrderSerializer(ContactSerializer):
@@ -99,16 +107,19 @@ class QuoteView(CartAPIView):
 
             locale = ShopLocale(language=locale.language, country=country,
                                 currency=market.currency, market=market)  # fmt: skip
-        pricing = price_cart(
+        method = data.get("payment_method") or None
+        pricing = offered_only(price_cart(
             cart, locale, shipping_method_id=data.get("shipping_method"),
-            payment_method=data.get("payment_method") or None, with_suggestions=False,
-        )  # fmt: skip
+            payment_method=method if method and is_offered(method) else None,
+            with_suggestions=False,
+        ))  # fmt: skip
         return Response(
             CartPricingSerializer(pricing, context={"cart": cart, "country": country}).data
         )
 
 
 class ContactView(CartAPIView):
+    throttle_classes = CONTACT_THROTTLES
     @extend_schema(parameters=[CART_TOKEN], request=ContactSerializer,
                    responses={204: None}, summary="Save the shopper's contact early")  # fmt: skip
     def post(self, request):
@@ -118,7 +129,8 @@ class ContactView(CartAPIView):
             lambda: attach_contact(
                 cart=cart, email=data["email"], phone=data.get("phone", ""),
                 first_name=data.get("first_name", ""), last_name=data.get("last_name", ""),
-                marketing_consent=data.get("marketing_consent"), activity=activity_for(request),
+                marketing_consent=data.get("marketing_consent"),
+                sms_consent=data.get("sms_consent"), activity=activity_for(request),
                 signed_in_user=signed_in_user(request),
             )
         )  # fmt: skip
@@ -126,10 +138,13 @@ class ContactView(CartAPIView):
 
 
 class PlaceOrderView(CartAPIView):
+    """Placement is throttled per client and per e-mail (``PLACE_ORDER_THROTTLES``), but a retry
+    of an attempt already placed is answered without counting: it creates nothing."""
+
     @extend_schema(
         parameters=[CART_TOKEN, IDEMPOTENCY_KEY],
         request=PlaceOrderSerializer,
-        responses={201: OrderSerializer, 409: None},
+        responses={201: OrderSerializer, 409: None, 429: None},
         summary="Place the order",
     )
     def post(self, request):
@@ -139,7 +154,8 @@ class PlaceOrderView(CartAPIView):
         data = self.validated(PlaceOrderSerializer, request)
         placed = order_of_cart_token(cart_token_from_request(request))
         if placed is not None and placed.idempotency_key == scoped_key(placed.cart, key):
-            return Response(self.order_body(request, placed), status=status.HTTP_201_CREATED)
+            return self.answer(request, placed)
+        self.throttle(request, PLACE_ORDER_THROTTLES)
         cart = self.cart_or_404(request)
         market = request.shop.market
         phone_required = bool(market and market.phone_required) or data["payment_method"] == "cod"
@@ -150,25 +166,23 @@ class PlaceOrderView(CartAPIView):
         except DjangoValidationError as error:
             raise ValidationError({"address": error.message_dict}) from None
         try:
-            customer = attach_contact(
-                cart=cart, email=data["email"], phone=address.get("phone", data.get("phone", "")),
-                first_name=address.get("first_name", ""), last_name=address.get("last_name", ""),
-                marketing_consent=data.get("marketing_consent"), activity=activity_for(request),
-                signed_in_user=signed_in_user(request),
-            )  # fmt: skip
-            order = place_order(
-                cart=cart, locale=request.shop, customer=customer, idempotency_key=key,
+            submitted = submit_order(
+                cart=cart, locale=request.shop, activity=activity_for(request),
+                signed_in_user=signed_in_user(request), idempotency_key=key,
+                return_url=lambda order: payment_return_url(request, order),
                 data=CheckoutData(
-                    email=data["email"], phone=address.get("phone", ""), address=address,
-                    shipping_method_id=data["shipping_method"],
+                    email=data["email"], phone=address.get("phone", data.get("phone", "")),
+                    address=address, shipping_method_id=data["shipping_method"],
                     payment_method=data["payment_method"],
                     expected_total=data["expected_total"],
-                    marketing_consent=bool(data.get("marketing_consent")),
+                    marketing_consent=data.get("marketing_consent"),
+                    sms_consent=data.get("sms_consent"),
                 ),
             )  # fmt: skip
         except TotalChanged as changed:
             body = CartPricingSerializer(
-                changed.pricing, context={"cart": cart, "country": request.shop.country}
+                offered_only(changed.pricing),
+                context={"cart": cart, "country": request.shop.country},
             ).data
             return Response(
                 {"expected_total": [changed.message], "pricing": body},
@@ -178,15 +192,35 @@ class PlaceOrderView(CartAPIView):
             raise ValidationError({error.field: [error.message]}) from None
         except CartError as error:
             raise ValidationError({error.field: error.messages}) from None
-        return Response(self.order_body(request, order), status=status.HTTP_201_CREATED)
+        return Response(self.order_body(submitted), status=status.HTTP_201_CREATED)
 
-    def order_body(self, request, order) -> dict:
+    def get_throttles(self):
+        return []  # counted in post(), once the request is known not to be a retry
+
+    def throttle(self, request, throttle_classes) -> None:
+        for throttle_class in throttle_classes:
+            throttle = throttle_class()
+            if not throttle.allow_request(request, self):
+                self.throttled(request, throttle.wait())
+
+    def answer(self, request, order) -> Response:
+        """A retry of an order placed already: the same order and payment."""
+        try:
+            payment, start = start_payment(
+                order=order, return_url=payment_return_url(request, order)
+            )
+        except CheckoutError as error:
+            raise ValidationError({error.field: [error.message]}) from None
+        submitted = Submission(order=order, payment=payment, start=start)
+        return Response(self.order_body(submitted), status=status.HTTP_201_CREATED)
+
+    @staticmethod
+    def order_body(submitted: Submission) -> dict:
         """The order and what the shopper does next to pay (the same on a retry)."""
-        payment, start = start_payment(order=order, return_url=payment_return_url(request, order))
-        body = OrderSerializer(order).data
+        body = OrderSerializer(submitted.order).data
         body["payment"] = {
-            "status": payment.status,
-            "redirect_url": start.redirect_url,
-            "instructions": start.instructions,
+            "status": submitted.payment.status,
+            "redirect_url": submitted.start.redirect_url,
+            "instructions": submitted.start.instructions,
         }
         return body

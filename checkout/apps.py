@@ -7,4 +7,4 @@ class CheckoutConfig(AppConfig):
     verbose_name = pgettext_lazy("app name", "Checkout")
 
     def ready(self) -> None:
-        from checkout import signals  # noqa: F401  (queues the confirmation mail)
+        from checkout import checks, signals  # noqa: F401  (system checks; queued mails)

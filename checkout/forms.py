@@ -33,6 +33,9 @@ _COUNTRY_CHANGED = pgettext_lazy(
     "address", "The address form has changed for this country. Check the address and try again."
 )
 _EMAIL = pgettext_lazy("checkout", "E-mail")
+_TOTAL_INVALID = pgettext_lazy(
+    "checkout", "The total sent with the order is not a number. Reload the page and try again."
+)
 
 # Fields whose content is not prose: no spell-check squiggles, no auto-capitalised first letter.
 _NOT_PROSE = {AddressField.POSTAL_CODE, AddressField.SORTING_CODE, AddressField.PHONE}
@@ -194,19 +197,59 @@ class ContactForm(forms.Form):
         ),
     )
     marketing_consent = forms.BooleanField(required=False)
+    # Its own tick where SMS marketing needs one (shop.consent.sms_needs_own_tick: US, EU, UK).
+    sms_consent = forms.BooleanField(required=False)
 
     def __init__(
         self,
         *args: Any,
         consent_label: str | Promise,
         consent_initial: bool = False,
+        sms_consent_label: str | Promise | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         consent = self.fields["marketing_consent"]
         consent.label = consent_label
         consent.initial = consent_initial
+        if sms_consent_label is None:
+            del self.fields["sms_consent"]
+        else:
+            self.fields["sms_consent"].label = sms_consent_label
+
+    def sms_answer(self) -> bool:
+        """The SMS answer: its own tick where shown, else the one box that covers both."""
+        field = "sms_consent" if "sms_consent" in self.fields else "marketing_consent"
+        return bool(self.cleaned_data.get(field))
 
     def clean_email(self) -> str:
         """Domain in lower case (it is case-insensitive), the mailbox as typed."""
         return BaseUserManager.normalize_email(self.cleaned_data["email"])
+
+
+class PlacementForm(forms.Form):
+    """The page's own hidden fields: the total the shopper confirmed and the attempt's key.
+
+    A finite decimal only: ``NaN``, ``sNaN``, ``Infinity`` or a huge exponent is refused here
+    (the page always sends the number it showed), never compared with the real total.
+    """
+
+    expected_total = forms.DecimalField(
+        max_digits=14,
+        decimal_places=3,
+        error_messages={
+            "required": _TOTAL_INVALID,
+            "invalid": _TOTAL_INVALID,
+            "max_digits": _TOTAL_INVALID,
+            "max_decimal_places": _TOTAL_INVALID,
+            "max_whole_digits": _TOTAL_INVALID,
+        },
+    )
+    attempt = forms.CharField(required=False)  # any length: it is hashed (``scoped_key``)
+
+    def clean_expected_total(self):
+        total = self.cleaned_data["expected_total"]
+        # Zero with a huge exponent ("0E+1000000000000") passes Django's digit count.
+        if not total.is_finite() or total.as_tuple().exponent > 14:
+            raise ValidationError(_TOTAL_INVALID, code="invalid")
+        return total

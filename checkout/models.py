@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import secrets
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -77,6 +78,17 @@ class Order(models.Model):
     total = models.DecimalField(_("total"), max_digits=14, decimal_places=3)
     created_at = models.DateTimeField(_("placed at"), default=timezone.now, db_index=True)
     confirmation_sent_at = models.DateTimeField(_("confirmation sent at"), null=True, blank=True)
+    # Unpaid after this, the expiry job cancels the order (settings.PAYMENT_WINDOWS per method).
+    payment_due_at = models.DateTimeField(_("pay by"), null=True, blank=True)
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+    # Staff who confirmed an offline payment (transfer, static Pix, cash on delivery).
+    paid_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+", verbose_name=_("marked paid by"),
+    )  # fmt: skip
+    payment_mail_sent_at = models.DateTimeField(_("payment mail sent at"), null=True, blank=True)
+    expired_at = models.DateTimeField(_("expired unpaid at"), null=True, blank=True)
+    expiry_mail_sent_at = models.DateTimeField(_("expiry mail sent at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -85,6 +97,13 @@ class Order(models.Model):
             # (its payment failed) frees the cart for another attempt.
             models.UniqueConstraint(
                 fields=["cart"], condition=~models.Q(status="cancelled"), name="one_order_per_cart"
+            ),
+        ]
+        indexes = [
+            # The expiry job's look-up: only unpaid orders, few at any time.
+            models.Index(
+                fields=["payment_due_at"], condition=models.Q(status="pending_payment"),
+                name="order_unpaid_due",
             ),
         ]
         verbose_name = _("order")

@@ -1,24 +1,55 @@
-"""Reads of the checkout: consent wording per market, orders for their confirmation page."""
+"""Reads of the checkout: the checkout page's pricing and context, consent wording per market,
+orders for their confirmation page.
+
+The page's pricing is computed once per request (the cart and market rules are fetched once,
+the pure ``calculate`` runs again only to move to the default payment method), and a GET writes
+nothing: the state typed in the address (US and CA sales tax) prices the page without being
+stored; placing the order stores it.
+"""
 
 from __future__ import annotations
+
+import copy
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 
+from cart.fetch import fetch_cart_info
+from cart.models import Cart
+from cart.pricing import CartPricing, calculate
 from checkout.models import Order, OrderLine, Payment
+from checkout.payments.base import is_offered
+from shop.consent import sms_needs_own_tick
+from shop.locale import ShopLocale
 from shop.models import Market
 
 CONFIRMATION_SALT = "checkout.confirmation"
 CONFIRMATION_MAX_AGE = 60 * 60 * 24 * 30
 
 
-def consent_text(market: Market | None) -> str:
-    """What the shopper agrees to receive, said plainly next to the box."""
+def consent_text(market: Market | None, *, sms_apart: bool = False) -> str:
+    """What the shopper agrees to receive, said plainly next to the box. ``sms_apart``: SMS has
+    its own box (``sms_consent_text``), so this one speaks of e-mail only."""
+    if sms_apart:
+        return _(
+            "Send me offers, new arrivals and a reminder if I leave items in my cart, by e-mail. "
+            "I can unsubscribe at any time."
+        )
     return _(
         "Send me offers, new arrivals and a reminder if I leave items in my cart, by e-mail "
         "(and SMS if I give my phone). I can unsubscribe at any time."
+    )
+
+
+def sms_consent_text() -> str:
+    return _(
+        "Send me offers and a reminder if I leave items in my cart by SMS to the phone number "
+        "I give. Message and data rates may apply; reply STOP to stop."
     )
 
 
@@ -60,4 +91,88 @@ def order_for_confirmation(number: str, *, token: str, session_numbers: list[str
         )
         .filter(number=number)
         .first()
+    )
+
+
+def offered_only(pricing: CartPricing) -> CartPricing:
+    """The pricing with only the payment methods a provider can really take here (see
+    ``checkout.payments.base``): what a shopper may choose."""
+    options = [option for option in pricing.payment_options if is_offered(option.code)]
+    if len(options) == len(pricing.payment_options):
+        return pricing
+    return dataclasses.replace(pricing, payment_options=options)
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def checkout_pricing(
+    cart: Cart,
+    locale: ShopLocale,
+    *,
+    shipping_method_id: int | None,
+    payment_method: str,
+    region: str | None = None,
+) -> CartPricing:
+    """The pricing the checkout shows and places: for ``region`` when the shopper chose one
+    (not stored), and for ``payment_method`` if it is offered and available, else the first
+    method that is. One fetch, whatever happens."""
+    if region is not None:
+        cart = copy.copy(cart)  # priced for the typed state; the cart row is not touched
+        cart.region = region.strip()[:10]
+    info = fetch_cart_info(cart, locale)
+    wanted = payment_method if payment_method and is_offered(payment_method) else None
+    pricing = offered_only(
+        calculate(info, shipping_method_id=shipping_method_id, payment_method=wanted)
+    )
+    if not wanted or pricing.payment_method != wanted:
+        available = [option.code for option in pricing.payment_options if option.available]
+        default = available[0] if available else None
+        if default != (pricing.payment_method or None):
+            pricing = offered_only(
+                calculate(info, shipping_method_id=shipping_method_id, payment_method=default)
+            )
+    return pricing
+
+
+@dataclass(frozen=True)
+class CheckoutPage:
+    """What the checkout page shows, before its forms are bound."""
+
+    pricing: CartPricing
+    payment_method: str
+    consent_label: str
+    consent_initial: bool
+    sms_consent_label: str | None  # its own box where SMS needs its own tick (US, opt-in)
+    opt_in_required: bool
+    phone_required: bool
+    initial_email: str
+
+
+def checkout_page_context(
+    cart: Cart, locale: ShopLocale, params: Mapping[str, str]
+) -> CheckoutPage:
+    """The checkout page for the shopper's choices in ``params`` (query or form)."""
+    region = params.get("country_area") if "country_area" in params else None
+    pricing = checkout_pricing(
+        cart, locale, shipping_method_id=_int(params.get("shipping_method")),
+        payment_method=params.get("payment_method", ""), region=region,
+    )  # fmt: skip
+    market = locale.market
+    # Unticked where the market requires an explicit opt-in (EU, UK), offered ticked elsewhere.
+    opt_in = market is None or market.marketing_opt_in_required
+    sms_apart = sms_needs_own_tick(market, locale.country)
+    return CheckoutPage(
+        pricing=pricing,
+        payment_method=pricing.payment_method,
+        consent_label=consent_text(market, sms_apart=sms_apart),
+        consent_initial=not opt_in,
+        sms_consent_label=sms_consent_text() if sms_apart else None,
+        opt_in_required=bool(market and market.marketing_opt_in_required),
+        phone_required=bool(market and market.phone_required) or pricing.payment_method == "cod",
+        initial_email=cart.customer.email if cart.customer_id and cart.customer else "",
     )

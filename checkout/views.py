@@ -4,34 +4,40 @@ confirmation page. Thin: forms validate, ``cart.services`` and ``checkout.servic
 from __future__ import annotations
 
 import logging
-from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
 from django.core import signing
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from cart.http import activity_for, current_cart, signed_in_user
-from cart.pricing import price_cart
 from cart.selectors import cart_token_from_request
-from cart.services import CartError, attach_contact, set_region
-from checkout.forms import AddressForm, ContactForm
+from cart.services import CartError, set_region
+from cart.throttles import PLACE_ORDER_THROTTLES, rate_limited
+from checkout.forms import AddressForm, ContactForm, PlacementForm
 from checkout.links import RETURN_SALT, confirmation_url, payment_return_url
 from checkout.models import Order, Payment, PaymentStatus
 from checkout.payments import sandbox
-from checkout.payments.base import InvalidWebhook, provider_named
-from checkout.selectors import consent_text, order_for_confirmation, order_of_cart_token
+from checkout.payments.base import InvalidWebhook, provider_named, sandbox_allowed
+from checkout.selectors import (
+    CheckoutPage,
+    checkout_page_context,
+    order_for_confirmation,
+    order_of_cart_token,
+)
 from checkout.services import (
     CheckoutData,
     CheckoutError,
     TotalChanged,
-    place_order,
     record_payment_status,
     start_payment,
+    submit_order,
 )
 from shop.models import PaymentMethodCode
 
@@ -43,26 +49,17 @@ def order_of_session_cart(request: HttpRequest):
     return order_of_cart_token(cart_token_from_request(request))
 
 
-def _int(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _forms(request, data=None, payment_method: str = ""):
+def _forms(request, page: CheckoutPage, data=None):
     shop = request.shop
-    market = shop.market
-    phone_required = bool(market and market.phone_required) or payment_method == "cod"
-    # Unticked where the market requires an explicit opt-in (EU, UK), offered ticked elsewhere.
-    opt_in = market is None or market.marketing_opt_in_required
-    contact = ContactForm(data, consent_label=consent_text(market), consent_initial=not opt_in)
-    address = AddressForm(
-        data, country_code=shop.country, language=shop.language, phone_required=phone_required
-    )
+    contact = ContactForm(data, consent_label=page.consent_label,
+                          consent_initial=page.consent_initial,
+                          sms_consent_label=page.sms_consent_label)  # fmt: skip
+    address = AddressForm(data, country_code=shop.country, language=shop.language,
+                          phone_required=page.phone_required)  # fmt: skip
     return contact, address
 
 
+@rate_limited(PLACE_ORDER_THROTTLES, when=lambda request: "place_order" in request.POST)
 def checkout_page(request: HttpRequest) -> HttpResponse:
     cart = current_cart(request)
     if cart is None or not cart.lines.exists():
@@ -72,39 +69,30 @@ def checkout_page(request: HttpRequest) -> HttpResponse:
             return _pay(request, placed)
         messages.info(request, _("Your cart is empty."))
         return redirect("cart:page")
-    source = request.POST if request.method == "POST" else request.GET
-    if "country_area" in source:  # the state or province decides US and CA sales tax
-        set_region(cart=cart, region=source.get("country_area", ""), activity=activity_for(request))
+    placing = request.method == "POST" and "place_order" in request.POST
+    if request.method == "POST" and not placing and "country_area" in request.POST:
+        # "Update totals" without JavaScript: the state is the cart's from now on (a GET,
+        # which the country switch and links send, only prices with it).
+        set_region(cart=cart, region=request.POST["country_area"], activity=activity_for(request))
         cart.refresh_from_db()
-    shipping_method_id = _int(source.get("shipping_method"))
-    payment_method = source.get("payment_method", "")
-    pricing = price_cart(
-        cart, request.shop, shipping_method_id=shipping_method_id, payment_method=payment_method,
-        with_suggestions=False,
-    )  # fmt: skip
-    if not payment_method or pricing.payment_method != payment_method:
-        available = [option for option in pricing.payment_options if option.available]
-        payment_method = pricing.payment_method or (available[0].code if available else "")
-        pricing = price_cart(
-            cart, request.shop, shipping_method_id=shipping_method_id,
-            payment_method=payment_method, with_suggestions=False,
-        )  # fmt: skip
-    initial_contact = {}
-    if cart.customer is not None:
-        initial_contact = {"email": cart.customer.email}
-    if request.method == "POST" and "place_order" in request.POST:
-        contact_form, address_form = _forms(request, request.POST, payment_method)
-        if contact_form.is_valid() and address_form.is_valid():
-            response = _place(request, cart, pricing, contact_form, address_form, payment_method)
+    page = checkout_page_context(
+        cart, request.shop, request.POST if request.method == "POST" else request.GET
+    )
+    status = 200
+    if placing:
+        contact_form, address_form = _forms(request, page, request.POST)
+        placement = PlacementForm(request.POST)
+        if not placement.is_valid():
+            status = 400  # a hand-made request: the page sends the total it showed
+            messages.error(request, next(iter(placement.errors.values()))[0])
+        elif contact_form.is_valid() and address_form.is_valid():
+            response = _place(request, cart, page, contact_form, address_form, placement)
             if response is not None:
                 return response
-            pricing = price_cart(
-                cart, request.shop, shipping_method_id=shipping_method_id,
-                payment_method=payment_method, with_suggestions=False,
-            )  # fmt: skip
     else:  # first view, or totals recalculated without JavaScript: no errors yet
-        contact_form, address_form = _forms(request, None, payment_method)
-        contact_form.initial.update(initial_contact)
+        contact_form, address_form = _forms(request, page)
+        if page.initial_email:
+            contact_form.initial["email"] = page.initial_email
         if request.method == "POST":
             contact_form.initial.update(request.POST.dict())
             address_form.initial.update(request.POST.dict())
@@ -113,43 +101,37 @@ def checkout_page(request: HttpRequest) -> HttpResponse:
         "checkout/checkout.html",
         {
             "cart": cart,
-            "pricing": pricing,
+            "pricing": page.pricing,
             "contact_form": contact_form,
             "address_form": address_form,
-            "payment_method": payment_method,
-            "opt_in_required": bool(request.shop.market and
-                                    request.shop.market.marketing_opt_in_required),
+            "payment_method": page.payment_method,
+            "opt_in_required": page.opt_in_required,
         },
-    )  # fmt: skip
+        status=status,
+    )
 
 
-def _place(request, cart, pricing, contact_form, address_form, payment_method):
-    """Save the contact, place the order, start its payment. None: show the page again."""
+def _place(request, cart, page, contact_form, address_form, placement):
+    """Submit the checkout (``submit_order``): None to show the page again with a message."""
     contact = contact_form.cleaned_data
     address = address_form.cleaned_data
+    pricing = page.pricing
+    data = CheckoutData(
+        email=contact["email"],
+        phone=address.get("phone", ""),
+        address={k: v for k, v in address.items() if v not in (None, "")},
+        shipping_method_id=pricing.shipping.method_id if pricing.shipping else None,
+        payment_method=page.payment_method,
+        expected_total=placement.cleaned_data["expected_total"],
+        marketing_consent=bool(contact.get("marketing_consent")),
+        sms_consent=contact_form.sms_answer(),
+    )
     try:
-        expected_total = Decimal(request.POST.get("expected_total", ""))
-    except InvalidOperation:
-        expected_total = Decimal(-1)
-    try:
-        customer = attach_contact(
-            cart=cart, email=contact["email"], phone=address.get("phone", ""),
-            first_name=address.get("first_name", ""), last_name=address.get("last_name", ""),
-            marketing_consent=bool(contact.get("marketing_consent")),
-            activity=activity_for(request), signed_in_user=signed_in_user(request),
-        )  # fmt: skip
-        data = CheckoutData(
-            email=contact["email"],
-            phone=address.get("phone", ""),
-            address={k: v for k, v in address.items() if v not in (None, "")},
-            shipping_method_id=pricing.shipping.method_id if pricing.shipping else None,
-            payment_method=payment_method,
-            expected_total=expected_total,
-            marketing_consent=bool(contact.get("marketing_consent")),
-        )
-        order = place_order(
-            cart=cart, locale=request.shop, data=data, customer=customer,
-            idempotency_key=request.POST.get("attempt") or None,
+        submitted = submit_order(
+            cart=cart, locale=request.shop, data=data, activity=activity_for(request),
+            signed_in_user=signed_in_user(request),
+            idempotency_key=placement.cleaned_data["attempt"] or None,
+            return_url=lambda order: payment_return_url(request, order),
         )  # fmt: skip
     except TotalChanged as changed:
         messages.warning(request, changed.message)
@@ -158,8 +140,8 @@ def _place(request, cart, pricing, contact_form, address_form, payment_method):
         message = error.message if isinstance(error, CheckoutError) else error.messages[0]
         messages.error(request, message)
         return None
-    _remember_order(request, order)
-    return _pay(request, order)
+    _remember_order(request, submitted.order)
+    return _next_step(submitted.order, submitted.payment, submitted.start)
 
 
 def _remember_order(request: HttpRequest, order: Order) -> None:
@@ -168,18 +150,23 @@ def _remember_order(request: HttpRequest, order: Order) -> None:
         request.session[ORDERS_SESSION_KEY] = (numbers + [order.number])[-20:]
 
 
-def _pay(request: HttpRequest, order: Order) -> HttpResponse:
-    open_payment = order.payments.exclude(
-        status__in=[PaymentStatus.FAILED, PaymentStatus.CANCELLED]
-    ).first()
-    if open_payment is not None and (
-        open_payment.status != PaymentStatus.PENDING or open_payment.instructions
-    ):  # paid, or waiting for money the shopper was told how to send
-        return redirect(confirmation_url(order))
-    payment, start = start_payment(order=order, return_url=payment_return_url(request, order))
-    if start.redirect_url:
+def _next_step(order: Order, payment: Payment, start) -> HttpResponse:
+    """To the provider's page while the payment waits for it, else to the confirmation."""
+    if payment.status == PaymentStatus.PENDING and start.redirect_url:
         return redirect(start.redirect_url)
     return redirect(confirmation_url(order))
+
+
+def _pay(request: HttpRequest, order: Order) -> HttpResponse:
+    """The order was placed already (a second click): go on with its payment."""
+    try:
+        payment, start = start_payment(
+            order=order, return_url=payment_return_url(request, order)
+        )
+    except CheckoutError as error:
+        messages.error(request, error.message)
+        return redirect("cart:page")
+    return _next_step(order, payment, start)
 
 
 def payment_return(request: HttpRequest, order_number: str) -> HttpResponse:
@@ -246,7 +233,9 @@ def confirmation(request: HttpRequest, order_number: str) -> HttpResponse:
 
 
 def sandbox_page(request: HttpRequest) -> HttpResponse:
-    """The sandbox provider's test payment page: pay, fail or cancel."""
+    """The sandbox provider's test payment page: pay, fail or cancel. Never outside DEBUG."""
+    if not sandbox_allowed():
+        raise Http404
     try:
         data = sandbox.read_start_token(request.GET.get("t", "") or request.POST.get("t", ""))
     except signing.BadSignature:
@@ -284,6 +273,9 @@ def create_account(request: HttpRequest, order_number: str) -> HttpResponse:
         create_account_for_order(order=order, password=request.POST.get("password", ""))
     except CheckoutError as error:
         messages.error(request, error.message)
+        if error.code == "account_exists":
+            return redirect_to_login(confirmation_url(order), reverse("accounts:sign_in"))
     else:
-        messages.success(request, _("Your account is ready. You can sign in with your e-mail."))
+        messages.success(request, _("Almost done: open the link we have sent to %(email)s to "
+                                    "confirm your account.") % {"email": order.email})
     return redirect(confirmation_url(order))

@@ -36,6 +36,7 @@ from recovery.models import (
 from recovery.outbox import rendered
 from recovery.selectors import local_day_bounds
 from recovery.sending import enqueue_batches, finish_if_done, send_messages
+from shop import consent
 
 BATCH_SIZE = 200  # messages per RQ job
 
@@ -110,15 +111,16 @@ def recipients(campaign: Campaign) -> list[Recipient]:
     )
     seen: set[int] = set()
     result = []
-    for (cart_id, customer_id, language, unsubscribed_at, consent, opt_in, email, ordered,
+    for (cart_id, customer_id, language, unsubscribed_at, consent_given, opt_in, email, ordered,
          cart_language) in rows:  # fmt: skip
         if customer_id in seen:
             continue
         seen.add(customer_id)
-        if unsubscribed_at is not None:
-            skip = SkipReason.UNSUBSCRIBED
-        elif (opt_in is None or opt_in) and not consent:
-            skip = SkipReason.NO_CONSENT
+        skip = consent.skip_reason(channel=consent.EMAIL, email_consent=consent_given,
+                                   sms_consent=None, unsubscribed_at=unsubscribed_at,
+                                   market_opt_in=opt_in, country=None)  # fmt: skip
+        if skip:
+            pass
         elif ordered:
             skip = SkipReason.ORDERED
         elif not email:

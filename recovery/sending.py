@@ -47,6 +47,7 @@ from recovery.models import (
     SkipReason,
 )
 from recovery.rendering import Renderer
+from shop.consent import skip_reason_for
 from shop.models import Customer, Market
 
 logger = logging.getLogger(__name__)
@@ -56,11 +57,9 @@ CLOSED = {CartStatus.CONVERTED, CartStatus.RECOVERED, CartStatus.MERGED}
 
 
 def consent_allows(customer: Customer, market: Market | None, channel: str) -> bool:
-    """Whether marketing to ``customer`` on ``channel`` is allowed: the one place that decides
-    (per-channel rules replace this function). Today: where the market needs an opt-in, or
-    the cart has no market, only with the customer's consent."""
-    return not ((market is None or market.marketing_opt_in_required)
-                and not customer.marketing_consent)  # fmt: skip
+    """Whether marketing to ``customer`` on ``channel`` is allowed: the shop's one consent rule
+    (``shop/consent.py``, per channel), asked in one place."""
+    return not skip_reason_for(customer, channel, market)
 
 
 def skip_reason(message: RecoveryMessage, ordered_since: bool) -> str:

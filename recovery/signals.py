@@ -5,8 +5,9 @@
   followed); without one the shopper came back by themselves: the cart is *converted*, with
   ``was_abandoned`` kept (``recovery.selectors.abandonment_outcomes``). Checkout marks such a
   cart recovered on ``was_abandoned`` alone; recovery knows about messages, so it decides here.
-- A cart saved through the ORM may become, or stop being, its customer's latest abandoned cart
-  (``recovery.latest_carts``). Carts that were never abandoned cost no query here.
+- A cart saved through the ORM, or reopened by an unpaid order's expiry, may become, or stop
+  being, its customer's latest abandoned cart (``recovery.latest_carts``). Carts that were
+  never abandoned cost no query here.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from cart.models import Cart, CartStatus
-from checkout.services import order_placed
+from checkout.services import order_expired, order_placed
 from recovery import latest_carts
 from recovery.models import MessageStatus, RecoveryMessage
 
@@ -37,6 +38,13 @@ def attribute_recovered_order(sender, order, **kwargs) -> None:
     message = sent.filter(clicked_at__isnull=False).order_by("-clicked_at").first()
     if message is not None:
         RecoveryMessage.objects.filter(pk=message.pk).update(recovered_order=order)
+
+
+@receiver(order_expired, dispatch_uid="recovery_latest_abandonment_on_expiry")
+def order_expired_unpaid(sender, order, **kwargs) -> None:
+    """An unpaid order past its window reopens its cart as abandoned (a bulk update): the
+    customer's latest abandoned cart may be that one now."""
+    latest_carts.refresh([order.customer_id])
 
 
 @receiver(post_save, sender=Cart, dispatch_uid="recovery_latest_abandonment_on_save")

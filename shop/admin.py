@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.conf import settings
+from django.contrib import admin, messages
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import (
     TranslationAdmin,
@@ -10,6 +12,7 @@ from modeltranslation.admin import (
     TranslationTabularInline,
 )
 
+from shop.checks import missing_tax_rates
 from shop.models import (
     Attribute,
     AttributeValue,
@@ -119,8 +122,20 @@ class TaxRateInline(admin.TabularInline):
 
 
 class PaymentMethodInline(admin.TabularInline):
+    """Each method says whether shoppers are offered it: a method with no provider that takes
+    real money here (``SHOP_PAYMENT_METHOD_PROBLEM``, the checkout's registry) is left out of
+    the checkout, and staff read why next to it."""
+
     model = PaymentMethod
     extra = 0
+    readonly_fields = ["offered_to_shoppers"]
+
+    @admin.display(description=_("offered to shoppers"))
+    def offered_to_shoppers(self, method: PaymentMethod) -> str:
+        if not method.code:
+            return ""
+        problem = import_string(settings.SHOP_PAYMENT_METHOD_PROBLEM)(method.code)
+        return _("No: %(reason)s") % {"reason": problem} if problem else _("Yes")
 
 
 class TrustBadgeInline(TranslationTabularInline):
@@ -143,13 +158,36 @@ class MarketAdmin(TranslationAdmin):
     fieldsets = [
         (None, {"fields": ["name", "code", "active", "currency", "default_language"]}),
         (_("Prices and tax"), {"fields": ["prices_include_tax", "price_rounding"]}),
-        (_("Duties"), {"fields": ["duty_mode", "duty_rate", "duty_de_minimis"]}),
+        (_("Duties"), {"fields": [
+            "duty_mode", "duty_rate", "duty_de_minimis", "duty_de_minimis_basis",
+            "duty_value_includes_shipping",
+        ]}),
         (_("Checkout and recovery"), {"fields": [
             "phone_required", "marketing_opt_in_required", "abandonment_cutoff_minutes",
         ]}),
     ]  # fmt: skip
     inlines = [MarketCountryInline, TaxRateInline, ShippingZoneInline, PaymentMethodInline,
                TrustBadgeInline]  # fmt: skip
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """Say which of the market's countries or regions lack a tax rate: orders there are
+        refused rather than charged 0 % (the system check shop.W001 says the same)."""
+        if request.method == "GET":
+            for market, country, regions in missing_tax_rates():
+                if str(market.pk) != str(object_id):
+                    continue
+                if regions:
+                    text = _("No standard tax rate for %(country)s in %(regions)s: orders to "
+                             "these regions cannot be placed.")  # fmt: skip
+                else:
+                    text = _("No standard tax rate for %(country)s: orders there cannot be "
+                             "placed.")  # fmt: skip
+                self.message_user(
+                    request,
+                    text % {"country": country, "regions": ", ".join(regions)},
+                    level=messages.WARNING,
+                )
+        return super().change_view(request, object_id, form_url, extra_context)
 
 
 class ShippingMethodInline(TranslationStackedInline):

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.utils.translation import get_language_bidi
 
-from shop.selectors import country_choices
+from shop.selectors import country_choices, language_choices
 
 
 def shop_locale(request: HttpRequest) -> dict:
@@ -16,4 +16,5 @@ def shop_locale(request: HttpRequest) -> dict:
         "shop_name": settings.SHOP_NAME,
         "is_rtl": get_language_bidi(),
         "country_choices": country_choices(getattr(request, "shop_markets", {})),
+        "language_choices": language_choices(),
     }

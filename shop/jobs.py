@@ -19,6 +19,18 @@ def update_exchange_rates(backend_path: str | None = None) -> int:
     backend.update_rates(base_currency=settings.BASE_CURRENCY)
     from djmoney.contrib.exchange.models import Rate
 
+    from shop import config
+
+    config.changed()  # the rates were written in bulk, without model signals
+
     count = Rate.objects.filter(backend_id=backend.name).count()
     logger.info("Stored %s exchange rates from %s", count, backend.name)
     return count
+
+
+def clear_expired_sessions() -> None:
+    """Cron (nightly): delete expired sessions, which the database backend never does itself
+    (each visitor with a cart or a sign-in leaves a row)."""
+    from django.core.management import call_command
+
+    call_command("clearsessions")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
+from functools import lru_cache
 
 from babel import Locale, UnknownLocaleError
 from babel.numbers import format_currency, get_currency_precision, list_currencies
@@ -34,6 +35,7 @@ def minor_units(currency: str) -> int:
     return get_currency_precision(str(currency))
 
 
+@lru_cache(maxsize=512)
 def quantum(currency: str) -> Decimal:
     return Decimal(1).scaleb(-minor_units(currency))
 
@@ -82,6 +84,7 @@ def convert(money: Money, to_currency: str, rates: Mapping[str, Decimal], base: 
     return Money(money.amount / source_rate * target_rate, to_currency)
 
 
+@lru_cache(maxsize=256)
 def babel_locale(language: str, country: str | None = None) -> Locale:
     """The CLDR locale for a Django language code and a country: ("pt-br", "BR") -> pt_BR.
 
@@ -106,9 +109,12 @@ def babel_locale(language: str, country: str | None = None) -> Locale:
 def format_money(money: Money, language: str, country: str | None = None) -> str:
     """Format as the shopper's locale writes it: ``R$ 1.234,56``, ``1.234,56 €``, ``￥1,235``."""
     money = round_to_minor_unit(money)  # Babel would round half to even; charge and show alike
+    return _formatted(money.amount, str(money.currency), language, country)
+
+
+@lru_cache(maxsize=8192)
+def _formatted(amount: Decimal, currency: str, language: str, country: str | None) -> str:
+    """Babel's formatting is slow and a shop shows the same few amounts over and over."""
     return format_currency(
-        money.amount,
-        str(money.currency),
-        locale=babel_locale(language, country),
-        currency_digits=True,
+        amount, currency, locale=babel_locale(language, country), currency_digits=True
     )

@@ -30,6 +30,8 @@ class PriceContext:
     rates: Mapping[str, Decimal]
     # tax_class -> rate in percent for the shopper's country (and region, when known)
     tax_rates: Mapping[str, Decimal] = field(default_factory=dict)
+    # whether the standard rate also applies to shipping and payment fees there
+    taxes_shipping: bool = True
 
     def tax_rate(self, tax_class: str) -> Decimal:
         return self.tax_rates.get(tax_class, Decimal(0))

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "django_rq",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # the Swagger UI's files, served from our static files
     "shop",
     "cart",
     "checkout",
@@ -143,11 +144,14 @@ SHOP_CRON_JOBS: list[tuple[str, str, str]] = [
     ("checkout.jobs.send_missing_confirmations", "default", "* * * * *"),
     ("recovery.jobs.detect_abandoned_carts_job", "default", "* * * * *"),
     ("recovery.outbox.requeue_stale_messages", "default", "* * * * *"),
+    ("checkout.jobs.expire_unpaid_orders", "default", "* * * * *"),
 ]
 # Abandoned carts expire after this many days; carts without any contact are deleted after
 # their own period (they cannot be recovered, and they are personal data).
 RECOVERY_EXPIRE_AFTER_DAYS = int(os.environ.get("RECOVERY_EXPIRE_AFTER_DAYS", "90"))
 RECOVERY_GUEST_RETENTION_DAYS = int(os.environ.get("RECOVERY_GUEST_RETENTION_DAYS", "30"))
+# Expired carts are deleted by a nightly job after this many more idle days (cart/jobs.py).
+CART_DELETE_AFTER_DAYS = int(os.environ.get("CART_DELETE_AFTER_DAYS", "0"))
 # Recovery links: how long a restore link works; the SMS gateway (offline: var/sms.jsonl).
 RECOVERY_LINK_MAX_AGE_DAYS = int(os.environ.get("RECOVERY_LINK_MAX_AGE_DAYS", "14"))
 RECOVERY_SMS_BACKEND = os.environ.get("RECOVERY_SMS_BACKEND", "recovery.channels.OfflineSmsBackend")
@@ -158,10 +162,20 @@ RECOVERY_MAX_ATTEMPTS = 4
 RECOVERY_SENDER_LEASE_SECONDS = int(os.environ.get("RECOVERY_SENDER_LEASE_SECONDS", "60"))
 CONFIRMATION_LEASE_SECONDS = int(os.environ.get("CONFIRMATION_LEASE_SECONDS", "60"))
 
+# Consent (shop/consent.py): countries where SMS marketing needs its own tick at checkout, apart
+# from e-mail (the US: TCPA). Markets that require an opt-in (EU, UK) always ask per channel.
+CONSENT_SMS_OPT_IN_COUNTRIES = env_list("CONSENT_SMS_OPT_IN_COUNTRIES", "US")
+
 # Demo data of the apps above the shop, run by `manage.py load_demo` after the shop's own.
 DEMO_LOADERS = ["cart.demo.load"]
 # recovery: the customer list's latest abandoned carts, once the demo carts are written.
 DEMO_LOADERS += ["recovery.demo.load"]
+
+# Markets, rates and the catalog's descriptive data are kept in each process (shop/config.py);
+# a process checks the shared version stamp at most this often, so an edit in the admin reaches
+# every process within this time. Up to this many variants' details are kept per process.
+SHOP_CONFIG_CHECK_SECONDS = float(os.environ.get("SHOP_CONFIG_CHECK_SECONDS", "1"))
+SHOP_CATALOG_CACHE_SIZE = int(os.environ.get("SHOP_CATALOG_CACHE_SIZE", "20000"))
 
 # The shared cache: rate-limit counters and the version stamps that tell every process when
 # staff changed the shop's configuration (``shop.config``). Redis, so that all web processes see
@@ -182,6 +196,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Shopper accounts (shop/accounts): sign-in by e-mail; an account opened after checkout is
+# confirmed through a mailed link that works this long (seconds).
+LOGIN_URL = "accounts:sign_in"
+LOGIN_REDIRECT_URL = "shop:home"
+ACCOUNT_CONFIRMATION_MAX_AGE = int(os.environ.get("ACCOUNT_CONFIRMATION_MAX_AGE", "259200"))
 
 # --- Languages ------------------------------------------------------------------------------
 LANGUAGE_CODE = "en"
@@ -235,21 +255,58 @@ ECB_RATES_URL = os.environ.get(
 
 # --- Payments -----------------------------------------------------------------------------
 # Payment method code -> provider class; "*" serves every other method. With STRIPE_SECRET_KEY
-# set, cards and wallets go to Stripe instead of the sandbox test page.
+# set, cards, wallets, Boleto and Konbini go to Stripe (and Pix with PIX_PROVIDER=stripe);
+# without it they go to the sandbox test page, which works only with DEBUG on: outside DEBUG
+# such a method is not offered, and `manage.py check` names it (checkout.W001).
 STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
 STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
 STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")  # a local server in tests
+# "static": a BR Code with the shop's Pix key, staff mark it paid; "stripe": Stripe's Pix
+# (a dynamic QR per order, confirmed by webhook). Only with STRIPE_SECRET_KEY.
+PIX_PROVIDER = os.environ.get("PIX_PROVIDER", "static")
+# Never from the environment: only the test suite turns the sandbox on without DEBUG.
+PAYMENT_SANDBOX = False
 _online = (
     "checkout.payments.stripe.Stripe" if STRIPE_SECRET_KEY else "checkout.payments.sandbox.Sandbox"
 )
 PAYMENT_PROVIDERS = {
     "cod": "checkout.payments.offline.CashOnDelivery",
     "bank_transfer": "checkout.payments.offline.BankTransfer",
-    "pix": "checkout.payments.offline.Pix",
-    "boleto": "checkout.payments.sandbox.Sandbox",
-    "konbini": "checkout.payments.sandbox.Sandbox",
+    "pix": "checkout.payments.stripe.Stripe"
+    if STRIPE_SECRET_KEY and PIX_PROVIDER == "stripe"
+    else "checkout.payments.offline.Pix",
+    "boleto": _online,
+    "konbini": _online,
     "*": _online,
 }
+
+
+# Why a payment method cannot be offered ("" when it can): shown on the admin's market page.
+SHOP_PAYMENT_METHOD_PROBLEM = "checkout.payments.base.unavailable_reason"
+
+
+def env_minutes(name: str, defaults: dict[str, int]) -> dict[str, int]:
+    """``method=duration`` pairs (``pix=30m,boleto=3d,*=1h``; m, h or d) over ``defaults``, in
+    minutes; 0 means no limit."""
+    units = {"m": 1, "h": 60, "d": 24 * 60}
+    result = dict(defaults)
+    for item in env_list(name):
+        key, _sep, value = item.partition("=")
+        value = value.strip().lower()
+        if not _sep or not value or value[-1] not in units or not value[:-1].isdigit():
+            raise ImproperlyConfigured(f"{name}: write {item!r} as method=30m, =12h or =3d.")
+        result[key.strip()] = int(value[:-1]) * units[value[-1]]
+    return result
+
+
+# How long an order waits for its money before the expiry job cancels it, gives its stock and
+# voucher back and reopens the cart as abandoned (minutes per method code; "*" for the others,
+# which are redirects to a card or wallet page). Cash on delivery has none: it is confirmed.
+PAYMENT_WINDOWS = env_minutes(
+    "PAYMENT_WINDOWS",
+    {"pix": 30, "boleto": 3 * 24 * 60, "konbini": 3 * 24 * 60, "bank_transfer": 7 * 24 * 60,
+     "cod": 0, "*": 60},
+)  # fmt: skip
 BANK_TRANSFER_ACCOUNT = {
     "holder": os.environ.get("BANK_ACCOUNT_HOLDER", SHOP_NAME),
     "iban": os.environ.get("BANK_IBAN", "DE89 3704 0044 0532 0130 00"),
@@ -267,8 +324,9 @@ STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
-# Product images are uploaded files; behind a web server or object storage set this off.
-SERVE_MEDIA = env_bool("SERVE_MEDIA", default=True)
+# Product images are uploaded files, served by a web server or object storage in production;
+# Django serves them only when asked (on by default in DEBUG).
+SERVE_MEDIA = env_bool("SERVE_MEDIA", default=DEBUG)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -300,18 +358,56 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "shop@localhost")
 # --- API ------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # JSON errors for every bad body: too deep (400), too large (413), throttled (429).
+    "EXCEPTION_HANDLER": "shop.api_errors.exception_handler",
+    "DEFAULT_PARSER_CLASSES": [
+        "shop.api_errors.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    # Proxies in front of the shop whose X-Forwarded-For is trusted for the client's address
+    # (0: the connection's address; 1 behind one reverse proxy or CDN).
+    "NUM_PROXIES": int(os.environ.get("RATE_LIMIT_PROXY_COUNT", "0")),
+}
+# Rate limits of cart writes and order placement, per client address and per e-mail, in the
+# shared cache (cart/throttles.py): "count/period" (s, m, h, d); empty turns a limit off.
+SHOP_RATE_LIMITS = {
+    "cart_write": os.environ.get("RATE_LIMIT_CART_WRITE", "300/m"),
+    "cart_write_contact": os.environ.get("RATE_LIMIT_CART_WRITE_CONTACT", "60/m"),
+    "place_order": os.environ.get("RATE_LIMIT_PLACE_ORDER", "30/m"),
+    "place_order_contact": os.environ.get("RATE_LIMIT_PLACE_ORDER_CONTACT", "10/m"),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Shop cart and checkout API",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The Swagger UI from drf-spectacular-sidecar's static files: no page loads a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # validatorUrl: no badge fetched from validator.swagger.io
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
 }
 
 # --- Security in production -----------------------------------------------------------------
+# `manage.py check --deploy` passes with the README's production environment (.ci/run runs it).
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# X-Forwarded-Proto says "https" only if a proxy we trust set it; anyone can send the header.
+TRUSTED_PROXY = env_bool("TRUSTED_PROXY")
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUSTED_PROXY else None
+# Redirect http to https and tell browsers to stay on https (HSTS, in seconds).
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT")
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS")
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD")
+# Sessions: signed-in shoppers stay two weeks; `clearsessions` runs nightly (SHOP_CRON_JOBS).
+SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(14 * 24 * 60 * 60)))
+SHOP_CRON_JOBS += [
+    ("shop.jobs.clear_expired_sessions", "default", "40 3 * * *"),
+    ("cart.jobs.delete_expired_carts", "default", "50 3 * * *"),
+]
 
 LOGGING = {
     "version": 1,

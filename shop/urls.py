@@ -19,7 +19,7 @@ storefront = (
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("django-rq/", include("django_rq.urls")),
+    path("django-rq/", include("shop.rq_dashboard")),  # superusers only
     path("api/v1/", include("cart.api_urls")),
     path("api/v1/", include("checkout.api_urls")),
     path("checkout/webhooks/<str:provider>/", checkout_views.webhook, name="checkout-webhook"),
@@ -30,10 +30,11 @@ urlpatterns += i18n_patterns(
     path("cart/", include("cart.urls")),
     path("checkout/", include("checkout.urls")),
     path("m/", include("recovery.urls")),
+    path("account/", include("shop.accounts.urls")),
     path("", include(storefront)),
 )
 
-if settings.DEBUG or settings.SERVE_MEDIA:
+if settings.SERVE_MEDIA:  # on in DEBUG by default; a web server serves media in production
     urlpatterns.insert(
         0, path(f"{settings.MEDIA_URL.strip('/')}/<path:path>", serve,
                 {"document_root": settings.MEDIA_ROOT}),

@@ -12,6 +12,8 @@ eu      EUR       DE 19 / 7 %  DE: Standard 4.90 (free from 50,       card; PayP
 us      USD       by state:    Ground 5.99 (free from 75, 3-5 days),  card; Klarna from 35
         added     CA 7.25 %,   2nd Day 14.99 (2 days)
                   NY 8.875 %
+                  (NY taxes
+                  shipping)
 br      BRL x.99  17 %         PAC 19.90 (free from 299, 3-6 days),   Pix; boleto from 10;
         included               SEDEX 39.90 (1-2 days)                 card in 12 instalments
 gb      GBP       20 %,        Royal Mail 3.95 (2-4 days)             card
@@ -100,8 +102,9 @@ class CartWorld:
     def us(self) -> Market:
         market = factories.MarketFactory(name="United States", code="us", currency="USD",
                                          prices_include_tax=False, countries=["US"])  # fmt: skip
+        # California does not tax shipping stated separately; New York does.
         factories.TaxRateFactory(market=market, country="US", region="CA", rate=D("7.25"),
-                                 name="Sales tax")  # fmt: skip
+                                 name="Sales tax", taxes_shipping=False)  # fmt: skip
         factories.TaxRateFactory(market=market, country="US", region="NY", rate=D("8.875"),
                                  name="Sales tax")  # fmt: skip
         zone = factories.ShippingZoneFactory(market=market, name="Contiguous US")

@@ -140,8 +140,14 @@ def cart_world(db, rates, settings):
 
 @pytest.fixture(autouse=True)
 def _empty_cache(redis_url):
-    """Each test starts with an empty shared cache (its own Redis database, see settings)."""
+    """Each test starts with an empty shared cache (its own Redis database, see settings) and
+    without this process's copy of the shop's configuration (``shop.config``): a test's rows
+    are rolled back after it, and the next test must not see them."""
     from django.core.cache import cache
 
+    from shop import config
+
     cache.clear()
+    config.clear_local()
     yield
+    config.clear_local()

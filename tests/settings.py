@@ -43,3 +43,6 @@ def _other_db(url: str, db: int) -> str:
 
 CACHE_REDIS_URL = _other_db(REDIS_URL, 1)  # noqa: F405
 CACHES = {"default": {**CACHES["default"], "LOCATION": CACHE_REDIS_URL}}  # noqa: F405
+
+# The suite runs with DEBUG off but pays on the sandbox page; tests of a live shop turn it off.
+PAYMENT_SANDBOX = True

@@ -139,7 +139,7 @@ def make_line(number: int, spec: dict, currency: str) -> LineInfo:
     line = CartLine(pk=number, variant=variant, quantity=spec["quantity"], unit_price_seen=None,
                     added_at=NOW)  # fmt: skip
     fixed = {currency: Money(spec["fixed"], currency)} if spec["fixed"] is not None else {}
-    return LineInfo(line=line, variant=variant, fixed_prices=fixed, attributes=[], image=None,
+    return LineInfo(line=line, variant=variant, fixed_prices=fixed, attributes=[], image_url=None,
                     promotion_ids=spec["promotions"])  # fmt: skip
 
 

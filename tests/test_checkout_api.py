@@ -271,3 +271,19 @@ def test_openapi_schema_lists_the_checkout_endpoints(client):
                  "/api/v1/checkout/orders/"):  # fmt: skip
         assert path in text
     assert "Idempotency-Key" in text
+
+
+def test_an_address_whose_region_has_no_tax_rate_is_refused_not_charged_0_percent(
+    world, client
+):
+    """The test world's US market has rates for California and New York only."""
+    cart = world.checkout_cart("US", (world.shirt_m, 1))
+    body = order_body(world, cart)
+    body["address"] = {**body["address"], "country_area": "TX", "city": "Austin",
+                       "postal_code": "73301"}  # fmt: skip
+
+    response = post(client, "/api/v1/checkout/orders/", cart, body, country="US", key="tx-1")
+
+    assert response.status_code == 400
+    assert "tax" in response.json()["address"][0]
+    assert not Order.objects.exists()

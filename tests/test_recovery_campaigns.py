@@ -241,8 +241,10 @@ def skip_world(market, shirt):
     people = {
         "eligible": with_cart(market, shirt, abandoned_at, language="de"),
         "no_consent": with_cart(market, shirt, abandoned_at, marketing_consent=False),
-        "no_consent_but_no_opt_in_needed": with_cart(open_market, shirt, abandoned_at,
-                                                     marketing_consent=False),  # fmt: skip
+        "never_asked_where_no_opt_in_is_needed": with_cart(open_market, shirt, abandoned_at,
+                                                           marketing_consent=None),  # fmt: skip
+        "said_no_where_no_opt_in_is_needed": with_cart(open_market, shirt, abandoned_at,
+                                                       marketing_consent=False),  # fmt: skip
         "unsubscribed": with_cart(market, shirt, abandoned_at,
                                   unsubscribed_at=timezone.now() - timedelta(days=1)),
         "ordered": with_cart(market, shirt, abandoned_at),
@@ -267,14 +269,16 @@ def test_skips_are_counted_by_reason_before_sending(market, shirt):
 
     assert summary(campaign) == {
         "recipients": 4,
-        "skipped": {SkipReason.NO_CONSENT: 1, SkipReason.UNSUBSCRIBED: 1, SkipReason.ORDERED: 1},
-        "skipped_total": 3,
+        "skipped": {SkipReason.NO_CONSENT: 2, SkipReason.UNSUBSCRIBED: 1, SkipReason.ORDERED: 1},
+        "skipped_total": 4,
         "languages": {"de": 1, "en": 3},
     }
     skips = {r.customer_id: r.skip for r in recipients(campaign)}
     assert {name: skips[who.pk] for name, who in people.items()} == {
         "eligible": "", "no_consent": SkipReason.NO_CONSENT,
-        "no_consent_but_no_opt_in_needed": "", "unsubscribed": SkipReason.UNSUBSCRIBED,
+        "never_asked_where_no_opt_in_is_needed": "",
+        "said_no_where_no_opt_in_is_needed": SkipReason.NO_CONSENT,
+        "unsubscribed": SkipReason.UNSUBSCRIBED,
         "ordered": SkipReason.ORDERED, "ordered_before": "", "cancelled_since": "",
     }  # fmt: skip
 

@@ -55,7 +55,7 @@ def mail_queue(redis_url):
 
 def customer(**fields):
     fields = {"first_name": "Anna", "language": "de", "marketing_consent": True,
-              "phone": "+4915123456789", **fields}  # fmt: skip
+              "sms_consent": True, "phone": "+4915123456789", **fields}  # fmt: skip
     return factories.CustomerFactory(**fields)
 
 
@@ -217,13 +217,38 @@ def test_no_consent_where_the_market_requires_opt_in_is_skipped(world):
     assert mail.outbox == []
 
 
-def test_a_market_without_opt_in_sends_without_consent(world):
+def test_a_market_without_opt_in_sends_to_a_customer_never_asked(world):
     world.eu.marketing_opt_in_required = False
     world.eu.save()
-    message = queue(abandoned(world, customer(marketing_consent=False)))
+    message = queue(abandoned(world, customer(marketing_consent=None)))
 
     assert send_message(message.pk) == MessageStatus.SENT
     assert len(mail.outbox) == 1
+
+
+@pytest.mark.parametrize("channel", [Channel.EMAIL, Channel.SMS])
+def test_an_explicit_no_is_honoured_in_a_market_without_opt_in(world, channel):
+    """Said "no" at checkout: nothing is sent, whatever the market's default."""
+    world.eu.marketing_opt_in_required = False
+    world.eu.save()
+    who = customer(marketing_consent=False, sms_consent=False, country="BR")
+    message = queue(abandoned(world, who), channel=channel)
+
+    assert send_message(message.pk) == MessageStatus.SKIPPED
+
+    assert status_of(message) == (MessageStatus.SKIPPED, SkipReason.NO_CONSENT)
+    assert mail.outbox == []
+
+
+def test_sms_needs_its_own_yes_in_the_us_even_with_e_mail_consent(world):
+    world.eu.marketing_opt_in_required = False
+    world.eu.save()
+    who = customer(marketing_consent=True, sms_consent=None, country="US",
+                   phone="+12025550123")  # fmt: skip
+    message = queue(abandoned(world, who), channel=Channel.SMS)
+
+    assert send_message(message.pk) == MessageStatus.SKIPPED
+    assert status_of(message) == (MessageStatus.SKIPPED, SkipReason.NO_CONSENT)
 
 
 def test_an_unsubscribed_customer_is_skipped(world):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from babel.dates import format_interval
 from django import template
 from django.utils.translation import get_language
@@ -15,8 +17,13 @@ register = template.Library()
 def delivery_window(context, option) -> str:
     """"3–6 Dec" in the page's language (CLDR interval format)."""
     shop = context.get("shop")
-    locale = babel_locale(get_language(), shop.country if shop else None)
-    return format_interval(option.delivery_from, option.delivery_to, "MMMd", locale=locale)
+    return _interval(option.delivery_from, option.delivery_to, get_language(),
+                     shop.country if shop else None)  # fmt: skip
+
+
+@lru_cache(maxsize=2048)
+def _interval(start, end, language: str, country: str | None) -> str:
+    return format_interval(start, end, "MMMd", locale=babel_locale(language, country))
 
 
 @register.filter

@@ -20,6 +20,8 @@ from checkout.payments.base import PaymentProvider, PaymentStart, PaymentUpdate
 class OfflineProvider(PaymentProvider):
     """No payment company to ask: the payment's state is what staff or a bank import set."""
 
+    confirmed_by_staff = True
+
     def handle_return(self, payment: Payment, params: Mapping[str, str]) -> PaymentUpdate:
         return PaymentUpdate(reference=payment.reference, status=payment.status)
 
@@ -85,3 +87,9 @@ class Pix(OfflineProvider):
                 "currency": payment.currency,
             },  # fmt: skip
         )
+
+
+# Providers whose money staff confirm with the admin's "mark as paid".
+STAFF_CONFIRMED = frozenset(
+    provider.name for provider in (CashOnDelivery, BankTransfer, Pix) if provider.confirmed_by_staff
+)

@@ -1,5 +1,7 @@
 """A sandbox provider with a test payment page that can be made to succeed, fail or be
 cancelled: the demo uses it for card, PayPal, Klarna, iDEAL, BLIK, Alipay and other wallets.
+Only while ``DEBUG`` (or ``PAYMENT_SANDBOX`` in the test suite): anywhere else its page would
+hand out goods for a click, so the method is not offered and ``start`` refuses.
 
 It behaves like a hosted payment page: ``start`` sends the shopper to the page with a signed
 link; the page sends them back to ``return_url`` with a signed outcome that ``handle_return``
@@ -13,9 +15,16 @@ from urllib.parse import urlencode
 
 from django.core import signing
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from checkout.models import Payment, PaymentStatus
-from checkout.payments.base import PaymentProvider, PaymentStart, PaymentUpdate
+from checkout.payments.base import (
+    PaymentProvider,
+    PaymentStart,
+    PaymentUnavailable,
+    PaymentUpdate,
+    sandbox_allowed,
+)
 
 SALT = "checkout.sandbox"
 OUTCOMES = {"paid": PaymentStatus.PAID, "failed": PaymentStatus.FAILED,
@@ -26,7 +35,18 @@ MAX_AGE = 60 * 60
 class Sandbox(PaymentProvider):
     name = "sandbox"
 
+    @classmethod
+    def configuration_problem(cls) -> str:
+        if sandbox_allowed():
+            return ""
+        return _(
+            "Only the sandbox test page is configured for it, and the sandbox works only with "
+            "DEBUG on. Set STRIPE_SECRET_KEY (or another provider in PAYMENT_PROVIDERS)."
+        )
+
     def start(self, payment: Payment, *, return_url: str) -> PaymentStart:
+        if not sandbox_allowed():  # never reached through provider_for; a second lock
+            raise PaymentUnavailable(payment.method, self.configuration_problem())
         token = signing.dumps({"payment": payment.pk, "return": return_url}, salt=SALT)
         return PaymentStart(
             status=PaymentStatus.PENDING,

@@ -19,6 +19,11 @@ The flow has the shape of the sandbox provider, so the checkout treats both alik
 - **Outcome**: ``handle_return`` asks Stripe for the session and its PaymentIntent, whatever the
   query string says; ``handle_webhook`` verifies ``Stripe-Signature`` with the endpoint secret.
 
+- **Vouchers and Pix**: Boleto, Konbini and Pix (``PIX_PROVIDER=stripe``) go through the same
+  session; the shopper gets the voucher or QR code on Stripe's page, the session completes
+  "unpaid", and ``checkout.session.async_payment_succeeded`` (webhook) confirms the money. The
+  voucher expires with the order's payment window.
+
 Settings: ``STRIPE_SECRET_KEY`` (``sk_live_…``/``sk_test_…``), ``STRIPE_WEBHOOK_SECRET`` (the
 endpoint's ``whsec_…``), and ``STRIPE_API_BASE`` to point the library at another server (tests).
 """
@@ -34,9 +39,16 @@ from typing import Any
 import stripe as stripe_lib
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext as _
 
 from checkout.models import Payment, PaymentStatus
-from checkout.payments.base import InvalidWebhook, PaymentProvider, PaymentStart, PaymentUpdate
+from checkout.payments.base import (
+    InvalidWebhook,
+    PaymentProvider,
+    PaymentStart,
+    PaymentUpdate,
+    ProviderUnreachable,
+)
 from shop.money import minor_units
 
 logger = logging.getLogger(__name__)
@@ -115,6 +127,23 @@ def with_marker(url: str, outcome: str) -> str:
     return f"{url}{separator}{RETURN_MARKER}={outcome}"
 
 
+def voucher_options(method_type: str | None, method: str) -> dict[str, Any]:
+    """How long a Boleto, Konbini voucher or Pix QR code stays payable: the order's payment
+    window (``settings.PAYMENT_WINDOWS``), so Stripe never takes money for an order the expiry
+    job has cancelled. Stripe counts Boleto and Konbini in days (1 to 60), Pix in seconds
+    (10 to 1,209,600); the shop's window is rounded down, never up."""
+    minutes = settings.PAYMENT_WINDOWS.get(method, settings.PAYMENT_WINDOWS.get("*", 0))
+    if not minutes:
+        return {}
+    if method_type in {"boleto", "konbini"}:
+        days = min(60, max(1, minutes // (24 * 60)))
+        return {method_type: {"expires_after_days": days}}
+    if method_type == "pix":
+        seconds = min(1_209_600, max(10, minutes * 60))
+        return {"pix": {"expires_after_seconds": seconds}}
+    return {}
+
+
 def _error_text(error: Mapping[str, Any] | None) -> str:
     """A PaymentIntent's ``last_payment_error`` as one line for staff: message and code."""
     if not error:
@@ -186,6 +215,12 @@ class Stripe(PaymentProvider):
     """
 
     name = "stripe"
+
+    @classmethod
+    def configuration_problem(cls) -> str:
+        if settings.STRIPE_SECRET_KEY:
+            return ""
+        return _("Stripe is configured for it, but STRIPE_SECRET_KEY is not set.")
 
     def client(self) -> stripe_lib.StripeClient:
         """A client with the shop's key, timeouts and retries; built on use, not on import, so
@@ -260,6 +295,9 @@ class Stripe(PaymentProvider):
             params["payment_method_types"] = [method_type]
         if method_type == "wechat_pay":
             params["payment_method_options"] = {"wechat_pay": {"client": "web"}}
+        options = voucher_options(method_type, order.payment_method)
+        if options:
+            params["payment_method_options"] = options
         return params
 
     # --- return -------------------------------------------------------------------------------
@@ -289,6 +327,26 @@ class Stripe(PaymentProvider):
         except stripe_lib.StripeError:
             logger.exception("Stripe return for payment %s: status unknown", payment.pk)
             return PaymentUpdate(reference=payment.reference, status=payment.status)
+        status, reason = session_status(session.to_dict())
+        return PaymentUpdate(reference=session.id, status=status, failure_reason=reason)
+
+    # --- expiry -------------------------------------------------------------------------------
+
+    def release(self, payment: Payment) -> PaymentUpdate:
+        """Expire the session so the shopper cannot pay an order the shop cancels; a session
+        that completed meanwhile cannot be expired and is reported as it is (paid, or a voucher
+        still unpaid)."""
+        if not payment.reference:
+            return PaymentUpdate(reference=payment.reference, status=payment.status)
+        sessions = self.client().v1.checkout.sessions
+        expand = {"expand": ["payment_intent"]}
+        try:
+            try:
+                session = sessions.expire(payment.reference, expand)
+            except stripe_lib.InvalidRequestError:  # not open any more
+                session = sessions.retrieve(payment.reference, expand)
+        except stripe_lib.StripeError as error:
+            raise ProviderUnreachable(f"Stripe: {error}") from error
         status, reason = session_status(session.to_dict())
         return PaymentUpdate(reference=session.id, status=status, failure_reason=reason)
 

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import translation
 from django.utils.module_loading import import_string
 
+from shop import config
 from shop.demo.catalog import load_catalog
 from shop.demo.customers import CUSTOMERS, REFERENCE_DATE, CustomerData
 from shop.demo.i18n import localized
@@ -87,6 +88,8 @@ def load_market(data: MarketData) -> Market:
             "duty_mode": data.duty_mode,
             "duty_rate": Decimal(data.duty_rate),
             "duty_de_minimis": Decimal(data.duty_de_minimis),
+            "duty_de_minimis_basis": data.duty_de_minimis_basis,
+            "duty_value_includes_shipping": data.duty_value_includes_shipping,
             "abandonment_cutoff_minutes": data.abandonment_cutoff_minutes,
             "marketing_opt_in_required": data.marketing_opt_in_required,
             "phone_required": data.phone_required,
@@ -103,7 +106,8 @@ def load_market(data: MarketData) -> Market:
             country=tax.country,
             region=tax.region,
             tax_class=tax.tax_class,
-            defaults={"market": market, "rate": Decimal(tax.rate), "name": tax.name},
+            defaults={"market": market, "rate": Decimal(tax.rate), "name": tax.name,
+                      "taxes_shipping": tax.taxes_shipping},  # fmt: skip
         )
         kept_taxes.append(rate.pk)
     market.tax_rates.exclude(pk__in=kept_taxes).delete()
@@ -243,4 +247,5 @@ def load_demo() -> tuple[dict[str, int], list[str]]:
         load_catalog()
         load_customers()
         notes = load_extras()
+        config.changed()  # some rows were changed in bulk, without model signals
     return summary(rates), notes

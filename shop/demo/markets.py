@@ -12,7 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from shop.demo.i18n import Texts
-from shop.models import DutyMode, PaymentMethodCode, PriceRounding, TaxClass, TrustBadgeKind
+from shop.models import (
+    DeMinimisBasis,
+    DutyMode,
+    PaymentMethodCode,
+    PriceRounding,
+    TaxClass,
+    TrustBadgeKind,
+)
 
 STANDARD = TaxClass.STANDARD
 REDUCED = TaxClass.REDUCED
@@ -28,6 +35,7 @@ class Tax:
     name: str
     tax_class: str = STANDARD
     region: str = ""
+    taxes_shipping: bool = True  # the rate also applies to shipping and payment fees
 
 
 @dataclass(frozen=True)
@@ -62,6 +70,33 @@ class Badge:
     text: Texts
 
 
+# US state base sales tax rates (2026, state level only) and whether the state taxes delivery
+# charges stated separately on the invoice. Sources: each state's department of revenue; the
+# shipping column follows the Sales Tax Institute's state chart "Taxability of shipping and
+# handling". Territories and military addresses (AA, AE, AP, AS, FM, GU, MH, MP, PW, VI) have no
+# state sales tax; Puerto Rico charges its 10.5 % IVU.
+_US_RATES = {
+    "AL": "4", "AK": "0", "AZ": "5.6", "AR": "6.5", "CA": "7.25", "CO": "2.9", "CT": "6.35",
+    "DE": "0", "DC": "6", "FL": "6", "GA": "4", "HI": "4", "ID": "6", "IL": "6.25", "IN": "7",
+    "IA": "6", "KS": "6.5", "KY": "6", "LA": "5", "ME": "5.5", "MD": "6", "MA": "6.25",
+    "MI": "6", "MN": "6.875", "MS": "7", "MO": "4.225", "MT": "0", "NE": "5.5", "NV": "6.85",
+    "NH": "0", "NJ": "6.625", "NM": "4.875", "NY": "4", "NC": "4.75", "ND": "5", "OH": "5.75",
+    "OK": "4.5", "OR": "0", "PA": "6", "RI": "7", "SC": "6", "SD": "4.2", "TN": "7",
+    "TX": "6.25", "UT": "6.1", "VT": "6", "VA": "5.3", "WA": "6.5", "WV": "6", "WI": "5",
+    "WY": "4", "PR": "10.5", "AA": "0", "AE": "0", "AP": "0", "AS": "0", "FM": "0", "GU": "0",
+    "MH": "0", "MP": "0", "PW": "0", "VI": "0",
+}  # fmt: skip
+_US_TAXES_SHIPPING = {
+    "AR", "CT", "DC", "GA", "HI", "IN", "KS", "KY", "MI", "MN", "MS", "NE", "NJ", "NM", "NY",
+    "NC", "ND", "OH", "PA", "PR", "RI", "SC", "SD", "TN", "TX", "VT", "WA", "WI", "WV",
+}  # fmt: skip
+US_STATE_SALES_TAX = tuple(
+    Tax("US", rate, "Sales tax" if rate != "0" else "No state sales tax", region=state,
+        taxes_shipping=state in _US_TAXES_SHIPPING)  # fmt: skip
+    for state, rate in _US_RATES.items()
+)
+
+
 @dataclass(frozen=True)
 class MarketData:
     code: str
@@ -78,6 +113,8 @@ class MarketData:
     duty_mode: str = DutyMode.NONE
     duty_rate: str = "0"
     duty_de_minimis: str = "0"
+    duty_de_minimis_basis: str = DeMinimisBasis.GOODS_VALUE
+    duty_value_includes_shipping: bool = False  # CIF valuation rather than FOB
     abandonment_cutoff_minutes: int = 60
     marketing_opt_in_required: bool = True
     phone_required: bool = False
@@ -412,10 +449,13 @@ MARKETS: tuple[MarketData, ...] = (
             PaymentMethodCode.APPLE_PAY,
         ),
         price_rounding=PriceRounding.NINETY_NINE,
-        # UK Global Tariff on most clothing; no customs duty on consignments up to £135.
+        # UK Global Tariff on most clothing; no customs duty on consignments up to £135 of goods.
+        # The customs value includes transport to the UK border. Sources: HMRC "Tax and customs
+        # for goods sent from abroad"; HMRC Notice 252 (valuation of imported goods).
         duty_mode=DutyMode.DDP,
         duty_rate="12",
         duty_de_minimis="135",
+        duty_value_includes_shipping=True,
         badges=(
             SECURE_PAYMENT,
             FREE_RETURNS,
@@ -429,16 +469,11 @@ MARKETS: tuple[MarketData, ...] = (
         currency="USD",
         language="en",
         countries=("US",),
-        # Sales tax is per state, added at checkout; no federal rate. Groceries (the reduced
-        # class) are exempt in these states, which the missing reduced rows express.
-        taxes=(
-            Tax("US", "7.25", "Sales tax", region="CA"),
-            Tax("US", "6.5", "Sales tax", region="WA"),
-            Tax("US", "6.25", "Sales tax", region="TX"),
-            Tax("US", "6.25", "Sales tax", region="IL"),
-            Tax("US", "6", "Sales tax", region="FL"),
-            Tax("US", "4", "Sales tax", region="NY"),
-        ),
+        # Sales tax is per state, added at checkout; no federal rate. The demo charges each
+        # state's base rate (local add-ons left out) for every state, territory and military
+        # address the address form offers, so no region is charged 0 % by omission. Groceries
+        # (the reduced class) are exempt, which the missing reduced rows express.
+        taxes=US_STATE_SALES_TAX,
         zones=(
             Zone(
                 "United States",
@@ -455,7 +490,9 @@ MARKETS: tuple[MarketData, ...] = (
         prices_include_tax=False,
         price_rounding=PriceRounding.NINETY_NINE,
         # The US de-minimis exemption is suspended for every country, and EU goods pay the 15 %
-        # tariff; the carrier collects it, so the shopper sees an estimate.
+        # tariff; the carrier collects it, so the shopper sees an estimate. Transaction value
+        # leaves out international freight (FOB). Sources: Executive Order 14324 (2025);
+        # 19 U.S.C. 1401a(b)(4)(A).
         duty_mode=DutyMode.DAP,
         duty_rate="15",
         duty_de_minimis="0",
@@ -504,7 +541,8 @@ MARKETS: tuple[MarketData, ...] = (
         prices_include_tax=False,
         price_rounding=PriceRounding.NINETY_NINE,
         # CETA: goods of EU origin enter duty-free; taxes are collected at checkout, so
-        # nothing is due on delivery.
+        # nothing is due on delivery. Source: CBSA, "CETA: tariff treatment" (Customs Notice
+        # 17-23).
         duty_mode=DutyMode.DDP,
         duty_rate="0",
         marketing_opt_in_required=True,  # CASL needs consent
@@ -552,10 +590,13 @@ MARKETS: tuple[MarketData, ...] = (
         ),
         price_rounding=PriceRounding.NINETY_NINE,
         # Federal import tax of the Remessa Conforme programme, prepaid: 20 % from the first
-        # real (the former US$50 exemption ended in August 2024).
+        # real (the former US$50 exemption ended in August 2024), on the customs value, which
+        # includes freight and insurance. Sources: Lei 14.902/2024 and Portaria MF 1.086/2024;
+        # Regulamento Aduaneiro (Decreto 6.759/2009), art. 77.
         duty_mode=DutyMode.DDP,
         duty_rate="20",
         duty_de_minimis="0",
+        duty_value_includes_shipping=True,
         abandonment_cutoff_minutes=30,
         marketing_opt_in_required=False,
         badges=(
@@ -602,9 +643,13 @@ MARKETS: tuple[MarketData, ...] = (
             Payment(PaymentMethodCode.COD, fee="15", max_order="2000"),
         ),
         price_rounding=PriceRounding.WHOLE,
-        duty_mode=DutyMode.DDP,  # GCC common external tariff
+        # GCC common external tariff, on the CIF value; no duty on shipments worth up to SAR
+        # 1,000. Sources: GCC Common Customs Law, art. 36 (CIF); ZATCA, "Customs exemption for
+        # low-value shipments".
+        duty_mode=DutyMode.DDP,
         duty_rate="5",
         duty_de_minimis="1000",
+        duty_value_includes_shipping=True,
         abandonment_cutoff_minutes=120,
         marketing_opt_in_required=False,
         phone_required=True,  # couriers call before delivering, cash on delivery
@@ -645,9 +690,12 @@ MARKETS: tuple[MarketData, ...] = (
             Payment(PaymentMethodCode.COD, fee="10", max_order="3000"),
         ),
         price_rounding=PriceRounding.WHOLE,
+        # GCC common external tariff on the CIF value; AED 1,000 low-value exemption. Sources:
+        # GCC Common Customs Law, art. 36; UAE Federal Customs Authority.
         duty_mode=DutyMode.DDP,
         duty_rate="5",
         duty_de_minimis="1000",
+        duty_value_includes_shipping=True,
         abandonment_cutoff_minutes=120,
         marketing_opt_in_required=False,
         phone_required=True,
@@ -681,10 +729,14 @@ MARKETS: tuple[MarketData, ...] = (
         payments=card_wallets(PaymentMethodCode.ALIPAY, PaymentMethodCode.WECHAT_PAY),
         price_rounding=PriceRounding.WHOLE,
         # Cross-border e-commerce composite tax for clothing: 70 % of the 13 % VAT. Collected on
-        # delivery; parcels whose tax would be at most ¥50 are exempt.
+        # delivery; parcels whose tax would be at most ¥50 are exempt (the threshold compares
+        # the tax, not the goods), and the dutiable value includes freight. Sources: GACC
+        # Announcement 2010 No. 43; Regulations on Import and Export Duties, art. 18 (CIF).
         duty_mode=DutyMode.DAP,
         duty_rate="9.1",
         duty_de_minimis="50",
+        duty_de_minimis_basis=DeMinimisBasis.DUTY_AMOUNT,
+        duty_value_includes_shipping=True,
         abandonment_cutoff_minutes=30,
         marketing_opt_in_required=True,  # commercial messages need consent (Advertising Law)
         phone_required=True,  # real-name customs declaration and courier contact
@@ -725,10 +777,12 @@ MARKETS: tuple[MarketData, ...] = (
         ),
         price_rounding=PriceRounding.WHOLE,
         # Simplified tariff on low-value imports (10 % on most clothing), prepaid; nothing is
-        # due on parcels worth at most ¥10,000.
+        # due on parcels worth at most ¥10,000; dutiable value is CIF. Sources: Japan Customs,
+        # "Customs procedures for small packages" (Code 1006); Customs Tariff Act, art. 4.
         duty_mode=DutyMode.DDP,
         duty_rate="10",
         duty_de_minimis="10000",
+        duty_value_includes_shipping=True,
         abandonment_cutoff_minutes=90,
         marketing_opt_in_required=True,  # Act on Specified Electronic Mail: opt-in
         badges=(

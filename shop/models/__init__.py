@@ -11,6 +11,7 @@ from shop.models.catalog import (
 )
 from shop.models.customers import ConsentSource, Customer
 from shop.models.markets import (
+    DeMinimisBasis,
     DutyMode,
     Market,
     MarketCountry,
@@ -29,6 +30,7 @@ __all__ = [
     "AttributeValue",
     "ConsentSource",
     "Customer",
+    "DeMinimisBasis",
     "DutyMode",
     "Market",
     "MarketCountry",

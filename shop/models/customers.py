@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models.functions import Lower
+from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_countries.fields import CountryField
@@ -39,21 +39,35 @@ class Customer(models.Model):
         _("preferred language"), max_length=10, choices=settings.LANGUAGES, default="en"
     )
     country = CountryField(_("country"), blank=True)
-    marketing_consent = models.BooleanField(_("marketing consent"), default=False)
-    consent_at = models.DateTimeField(_("consent given at"), null=True, blank=True)
+    # Consent per channel, each with when and where the shopper answered. ``None``: never asked
+    # (the market's default applies); ``False``: an explicit "no", honoured in every market.
+    marketing_consent = models.BooleanField(
+        _("e-mail marketing consent"), null=True, blank=True, default=None,
+        help_text=_("Empty: never asked."),
+    )  # fmt: skip
+    consent_at = models.DateTimeField(_("e-mail consent answered at"), null=True, blank=True)
     consent_source = models.CharField(
-        _("consent source"), max_length=16, choices=ConsentSource.choices, blank=True
+        _("e-mail consent source"), max_length=16, choices=ConsentSource.choices, blank=True
+    )
+    sms_consent = models.BooleanField(
+        _("SMS marketing consent"), null=True, blank=True, default=None,
+        help_text=_("Empty: never asked."),
+    )  # fmt: skip
+    sms_consent_at = models.DateTimeField(_("SMS consent answered at"), null=True, blank=True)
+    sms_consent_source = models.CharField(
+        _("SMS consent source"), max_length=16, choices=ConsentSource.choices, blank=True
     )
     unsubscribed_at = models.DateTimeField(_("unsubscribed at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
 
     class Meta:
         ordering = ["-created_at"]
+        # One index serves uniqueness and every look-up: ``email__iexact`` compiles to
+        # UPPER(email) = UPPER(%s) on PostgreSQL, so the index is on UPPER(email) too.
         constraints = [
-            models.UniqueConstraint(Lower("email"), name="unique_customer_email_ci"),
+            models.UniqueConstraint(Upper("email"), name="unique_customer_email_ci"),
         ]
         indexes = [
-            models.Index(Lower("email"), name="customer_email_lower_idx"),
             models.Index(fields=["last_name", "first_name"], name="customer_name_idx"),
         ]
         verbose_name = _("customer")
@@ -76,7 +90,7 @@ class Customer(models.Model):
 
     @property
     def can_receive_marketing(self) -> bool:
-        return self.marketing_consent and self.unsubscribed_at is None
+        return bool(self.marketing_consent) and self.unsubscribed_at is None
 
     def clean_fields(self, exclude=None) -> None:
         self.email = (self.email or "").strip()  # before the e-mail validator sees it

@@ -37,6 +37,11 @@ class DutyMode(models.TextChoices):
     DAP = "dap", _("Estimated (DAP): paid by the shopper on delivery")
 
 
+class DeMinimisBasis(models.TextChoices):
+    GOODS_VALUE = "goods_value", _("Value of the goods")
+    DUTY_AMOUNT = "duty_amount", _("Amount of the duty")
+
+
 class PriceRounding(models.TextChoices):
     NONE = "none", _("Exact conversion")
     NINETY_NINE = "x99", _("Round up to .99")
@@ -67,7 +72,25 @@ class Market(models.Model):
     duty_de_minimis = amount_field(
         _("duty de-minimis threshold"),
         default=Decimal("0"),
-        help_text=_("No duties on orders below this amount (market currency)."),
+        help_text=_("No duties below this amount (market currency); see the basis below."),
+    )
+    duty_de_minimis_basis = models.CharField(
+        _("de-minimis compares"),
+        max_length=12,
+        choices=DeMinimisBasis.choices,
+        default=DeMinimisBasis.GOODS_VALUE,
+        help_text=_(
+            "What the threshold is compared with: the goods' value (UK, GCC, Japan) or the duty "
+            "itself (China waives duty and import VAT of RMB 50 or less)."
+        ),
+    )
+    duty_value_includes_shipping = models.BooleanField(
+        _("customs value includes shipping"),
+        default=False,
+        help_text=_(
+            "Duties are charged on goods plus shipping (CIF: EU, UK, China, Brazil, Japan, GCC) "
+            "rather than on the goods alone (FOB: United States, Canada)."
+        ),
     )
     abandonment_cutoff_minutes = models.PositiveIntegerField(
         _("abandonment cut-off (minutes)"),
@@ -167,6 +190,14 @@ class TaxRate(models.Model):
     rate = models.DecimalField(_("rate (%)"), max_digits=6, decimal_places=3, validators=PERCENT)
     name = models.CharField(
         _("name"), max_length=40, blank=True, help_text=_("e.g. VAT, GST, HST.")
+    )
+    taxes_shipping = models.BooleanField(
+        _("also taxes shipping and fees"),
+        default=True,
+        help_text=_(
+            "The standard rate also applies to shipping and payment fees (VAT, Canadian GST/HST, "
+            "New York); off where they are exempt when stated separately (e.g. California)."
+        ),
     )
 
     class Meta:

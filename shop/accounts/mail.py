@@ -1,0 +1,35 @@
+"""Account mails (confirmation link, password reset) go out from a worker, like every mail of the
+shop: the request renders them in the shopper's language and queues the sending."""
+
+from __future__ import annotations
+
+import logging
+
+import django_rq
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
+
+
+def send_account_mail(*, to: str, subject: str, text: str, html: str | None = None) -> None:
+    """The job: send one rendered mail."""
+    message = EmailMultiAlternatives(
+        subject=subject, body=text, from_email=settings.DEFAULT_FROM_EMAIL, to=[to]
+    )
+    if html:
+        message.attach_alternative(html, "text/html")
+    message.send()
+
+
+def queue_account_mail(*, to: str, subject: str, text: str, html: str | None = None) -> None:
+    """Queue ``send_account_mail`` on the mail queue (after the transaction commits). With the
+    queue down the mail is lost and logged: the shopper can ask for it again."""
+    try:
+        django_rq.get_queue("mail").enqueue(
+            send_account_mail, to=to, subject=" ".join(subject.split()), text=text, html=html,
+            job_timeout=60,
+        )  # fmt: skip
+    except RedisError:
+        logger.exception("Could not queue an account mail")
