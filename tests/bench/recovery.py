@@ -302,10 +302,14 @@ def insert(cursor, sql: str, params: dict, **values: str) -> None:
         if field.column in values:
             columns.append(field.column)
             expressions.append(values[field.column])
-        elif not field.null and field.has_default() and not callable(field.default):
+        elif not field.null and (
+            (field.has_default() and not callable(field.default))
+            or (not field.has_default() and field.empty_strings_allowed)  # "" for text
+        ):
             columns.append(field.column)
             expressions.append(f"%(default_{field.column})s")
-            params[f"default_{field.column}"] = field.get_db_prep_save(field.default, connection)
+            params[f"default_{field.column}"] = field.get_db_prep_save(field.get_default(),
+                                                                        connection)  # fmt: skip
     if columns:
         head = INSERT_INTO.search(sql)
         sql = f"{sql[: head.end() - 1]}, {', '.join(columns)}){sql[head.end():]}"
