@@ -41,7 +41,7 @@ class Cart(models.Model):
     token = models.UUIDField(_("token"), default=uuid.uuid4, unique=True, editable=False)
     customer = models.ForeignKey(
         Customer, on_delete=models.SET_NULL, null=True, blank=True, related_name="carts",
-        verbose_name=_("customer"),
+        verbose_name=_("customer"), db_index=False,  # indexed where set: see Meta
     )  # fmt: skip
     # Not indexed, nor are status, created_at, the voucher and the shipping method: detection
     # turns 300,000 carts abandoned in one statement, and every index of a changed row costs an
@@ -72,7 +72,7 @@ class Cart(models.Model):
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     last_activity_at = models.DateTimeField(_("last activity"), default=timezone.now, db_index=True)
-    abandoned_at = models.DateTimeField(_("abandoned at"), null=True, blank=True, db_index=True)
+    abandoned_at = models.DateTimeField(_("abandoned at"), null=True, blank=True)  # see Meta
     was_abandoned = models.BooleanField(
         _("was abandoned"), default=False,
         help_text=_("Abandoned at some point: an order from it counts as recovered."),
@@ -86,6 +86,12 @@ class Cart(models.Model):
             # (status, last activity) of every cart, which only detection read.
             models.Index(fields=["market", "last_activity_at"], name="cart_active_idle",
                          condition=models.Q(status="active")),
+            # A guest's cart (no customer) or one never abandoned adds no entry to these, so
+            # writes to them, and detection abandoning guests' carts, skip them.
+            models.Index(fields=["customer"], name="cart_customer",
+                         condition=models.Q(customer__isnull=False)),
+            models.Index(fields=["abandoned_at"], name="cart_abandoned_at",
+                         condition=models.Q(abandoned_at__isnull=False)),
             # The customer list and newsletters: a customer's abandoned carts, latest first.
             models.Index(fields=["customer", "-abandoned_at"], name="cart_customer_abandoned",
                          condition=models.Q(status="abandoned", customer__isnull=False)),
