@@ -86,12 +86,13 @@ class Cart(models.Model):
             # (status, last activity) of every cart, which only detection read.
             models.Index(fields=["market", "last_activity_at"], name="cart_active_idle",
                          condition=models.Q(status="active")),
-            # A guest's cart (no customer) or one never abandoned adds no entry to these, so
-            # writes to them, and detection abandoning guests' carts, skip them.
+            # A guest's cart (no customer) or one not abandoned adds no entry to these, so
+            # writes to them, and detection abandoning guests' carts, skip them (guests' carts
+            # expire through their last activity, which precedes their abandonment).
             models.Index(fields=["customer"], name="cart_customer",
                          condition=models.Q(customer__isnull=False)),
             models.Index(fields=["abandoned_at"], name="cart_abandoned_at",
-                         condition=models.Q(abandoned_at__isnull=False)),
+                         condition=models.Q(status="abandoned", customer__isnull=False)),
             # The customer list and newsletters: a customer's abandoned carts, latest first.
             models.Index(fields=["customer", "-abandoned_at"], name="cart_customer_abandoned",
                          condition=models.Q(status="abandoned", customer__isnull=False)),

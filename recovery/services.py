@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from cart.models import Cart, CartLine, CartStatus
@@ -43,8 +43,11 @@ def detect_abandoned_carts(*, now: datetime | None = None) -> DetectionResult:
     latest_carts.refresh(customer_ids)
     expire_before = now - timedelta(days=settings.RECOVERY_EXPIRE_AFTER_DAYS)
     with transaction.atomic():
+        # A guest's cart is abandoned after its last activity: that bound finds it in the
+        # index of last activity (the index of abandonment times holds customers' carts only).
         expired = Cart.objects.filter(
-            status=CartStatus.ABANDONED, abandoned_at__lt=expire_before
+            Q(customer__isnull=False) | Q(last_activity_at__lt=expire_before),
+            status=CartStatus.ABANDONED, abandoned_at__lt=expire_before,
         ).update(status=CartStatus.EXPIRED)
         if expired:  # a customer's latest abandoned cart is older: so are all the others
             LatestAbandonment.objects.filter(abandoned_at__lt=expire_before).delete()

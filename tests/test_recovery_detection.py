@@ -14,6 +14,7 @@ import pytest
 import redis
 from django.core.management import call_command
 from django.db import connection
+from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rq.cron import CronScheduler
@@ -206,6 +207,12 @@ def test_a_run_with_nothing_new_reads_the_partial_index_of_active_carts(shirt, n
 
     assert re.search(r"Index (Only )?Scan (using|on) cart_active_idle", plan), plan
     assert "Seq Scan on cart_cart" not in plan, plan
+    expire_before = now - 90 * DAY
+    expiry = Cart.objects.filter(
+        Q(customer__isnull=False) | Q(last_activity_at__lt=expire_before),
+        status=CartStatus.ABANDONED, abandoned_at__lt=expire_before,
+    ).explain()  # the expiry's conditions, as recovery.services writes them
+    assert "Seq Scan on cart_cart" not in expiry, expiry
     with CaptureQueriesContext(connection) as queries:
         assert detect_abandoned_carts(now=now).abandoned == 0
     assert not [q for q in queries.captured_queries if "UPDATE cart_cart" in q["sql"]
