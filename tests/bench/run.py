@@ -286,6 +286,7 @@ def memory(server: Gunicorn, scenario: stack.Scenario, rate: float) -> dict:
         served += figures["requests"]
         errors += figures["classes"][4] + figures["classes"][5] + figures["socket_errors"]
         rate = figures["requests"] / figures["seconds"]
+        progress(f"memory: {served} requests, {rate:.1f} req/s")
     after_workers = server.workers()
     after = {pid: rss_mib(pid) for pid in after_workers if pid in before}
     return {"before": before, "after": after, "restarted": after_workers != workers,
