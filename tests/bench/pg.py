@@ -22,6 +22,8 @@ WEB_SETTINGS = ["fsync=off", "shared_buffers=256MB", "max_connections=200"]
 
 def port_is_free(port: int) -> bool:
     with socket.socket() as sock:
+        # as servers bind: a port left in TIME_WAIT by the previous run is free
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:

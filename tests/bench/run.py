@@ -15,9 +15,10 @@
 4. Bytes of the checkout page's first load.
 
 BENCH_SECONDS (15) per scenario after BENCH_WARMUP (3) seconds of warm-up; BENCH_CLIENTS (8);
-BENCH_PORT (8444) for gunicorn, BENCH_PG_PORT (5444) for the throwaway cluster (any free port
-if taken). CPU ms per request is the figure that other load on the machine disturbs least;
-req/s and latencies swing with it.
+BENCH_LOAD=python forces the Python load generator; BENCH_PORT (8444) for gunicorn,
+BENCH_PG_PORT (5444) for the throwaway cluster (any free port if taken); BENCH_MAX_ADD_RATE
+(600 adds/s) sizes the carts of the add scenarios. CPU ms per request is the figure that other
+load on the machine disturbs least; req/s and latencies swing with it.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ THREADS = 2 if CLIENTS >= 2 else 1
 WORKERS = 2
 MEMORY_REQUESTS = int(os.environ.get("BENCH_MEMORY_REQUESTS", "20000"))
 WEB_PORT = int(os.environ.get("BENCH_PORT", "8444"))
-WRK = shutil.which("wrk")
+WRK = shutil.which("wrk") if os.environ.get("BENCH_LOAD") != "python" else None
 LOAD_SCRIPT = Path(__file__).with_name("load.lua")
 STARTED = time.perf_counter()
 
@@ -328,15 +329,16 @@ def versions() -> str:
 
 
 def commit() -> str:
-    found = subprocess.run(["git", "-C", str(ROOT), "log", "-1", "--format=%h %s"],
+    found = subprocess.run(["git", "-C", str(ROOT), "log", "-1", "--format=%h (%cs)"],
                            capture_output=True, text=True)  # fmt: skip
     dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "-uno"],
                            capture_output=True, text=True).stdout.strip()  # fmt: skip
-    return found.stdout.strip()[:72] + (" (with uncommitted changes)" if dirty else "")
+    return found.stdout.strip() + (" with uncommitted changes" if dirty else "")
 
 
 def report(context: dict, counts, results: list[dict], mem: dict, weight, checks) -> None:
-    print(f"\n== make bench: {time.strftime('%Y-%m-%d %H:%M %Z')}, commit {context['commit']}")
+    print(f"\n== make bench: finished {time.strftime('%Y-%m-%d %H:%M %Z')}, commit "
+          f"{context['commit']}")  # fmt: skip
     print(f"Machine: {os.cpu_count()} CPUs, {platform.platform()}; load average "
           f"{context['load_before']} at the start, {context['load_after']} at the end. "
           "Shared with other work when the load average exceeds 0: req/s and latencies swing "
