@@ -9,6 +9,8 @@ raises :class:`CartError` (a ``ValidationError`` with a translated message) and 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -92,6 +94,22 @@ def create_cart(*, activity: Activity, customer: Customer | None = None) -> Cart
         language=locale.language,
         device=activity.device or "unknown",
     )
+
+
+@contextmanager
+def _writing(cart: Cart) -> Iterator[Cart]:
+    """A transaction holding the cart's row lock, with the cart as it is under the lock.
+
+    Once it commits, the caller's ``cart`` object holds what was written, so a view can price
+    it without reading it again; a refused change leaves the caller's object as it was.
+    """
+    with transaction.atomic():
+        locked = _locked(cart)
+        yield locked
+    for field in Cart._meta.concrete_fields:
+        setattr(cart, field.attname, getattr(locked, field.attname))
+    if Cart._meta.get_field("market").is_cached(locked):
+        cart.market = locked.market  # from the configuration cache: no query
 
 
 def _locked(cart: Cart) -> Cart:
@@ -183,8 +201,7 @@ def add_line(*, cart: Cart, sku: str, quantity, activity: Activity) -> CartLine:
         fixed_prices=details.fixed_prices,
         context=price_context(activity.locale, region=cart.region),
     ).shown  # fmt: skip
-    with transaction.atomic():
-        cart = _locked(cart)
+    with _writing(cart) as cart:
         line = CartLine.objects.filter(cart=cart, variant=variant).first()
         new_quantity = quantity + (line.quantity if line else 0)
         if new_quantity > settings.CART_MAX_LINE_QUANTITY:
@@ -238,8 +255,7 @@ def _int_or_none(value) -> int | None:
 
 def set_quantity(*, cart: Cart, line_id, quantity, activity: Activity) -> CartLine:
     quantity = parse_quantity(quantity)
-    with transaction.atomic():
-        cart = _locked(cart)
+    with _writing(cart) as cart:
         line = _line(cart, line_id)
         _check_stock(line.variant, quantity)
         line.quantity = quantity
@@ -250,15 +266,13 @@ def set_quantity(*, cart: Cart, line_id, quantity, activity: Activity) -> CartLi
 
 
 def remove_line(*, cart: Cart, line_id, activity: Activity) -> None:
-    with transaction.atomic():
-        cart = _locked(cart)
+    with _writing(cart) as cart:
         _line(cart, line_id).delete()
         _touch(cart, activity)
 
 
 def clear_cart(*, cart: Cart, activity: Activity) -> None:
-    with transaction.atomic():
-        cart = _locked(cart)
+    with _writing(cart) as cart:
         cart.lines.all().delete()
         cart.voucher = None
         _touch(cart, activity)
@@ -278,8 +292,7 @@ def apply_voucher(*, cart: Cart, code: str, activity: Activity) -> Voucher:
             field="code",
             code="unknown_voucher",
         )
-    with transaction.atomic():
-        cart = _locked(cart)
+    with _writing(cart) as cart:
         cart.voucher = voucher
         pricing = price_cart(cart, activity.locale, with_suggestions=False)
         if pricing.voucher_error:
@@ -289,8 +302,7 @@ def apply_voucher(*, cart: Cart, code: str, activity: Activity) -> Voucher:
 
 
 def remove_voucher(*, cart: Cart, activity: Activity) -> None:
-    with transaction.atomic():
-        cart = _locked(cart)
+    with _writing(cart) as cart:
         cart.voucher = None
         _touch(cart, activity)
 
@@ -298,8 +310,7 @@ def remove_voucher(*, cart: Cart, activity: Activity) -> None:
 def set_region(*, cart: Cart, region: str, activity: Activity) -> None:
     """The state or province of the address, where tax depends on it (US, CA)."""
     region = (region or "").strip()[:10]
-    with transaction.atomic():
-        cart = _locked(cart)
+    with _writing(cart) as cart:
         if cart.region != region:
             cart.region = region
             _touch(cart, activity)
@@ -308,8 +319,7 @@ def set_region(*, cart: Cart, region: str, activity: Activity) -> None:
 def select_shipping(*, cart: Cart, method_id, activity: Activity) -> None:
     from cart.pricing import price_cart
 
-    with transaction.atomic():
-        cart = _locked(cart)
+    with _writing(cart) as cart:
         pricing = price_cart(cart, activity.locale, with_suggestions=False)
         chosen = _int_or_none(method_id)
         if chosen not in {option.method_id for option in pricing.shipping_options}:
@@ -354,8 +364,7 @@ def attach_contact(
         phone = normalize_phone(phone, country)
     except ValidationError as error:
         raise CartError(error.messages[0], field="phone", code="invalid_phone") from None
-    with transaction.atomic():
-        cart = _locked(cart)
+    with _writing(cart) as cart:
         customer = Customer.objects.filter(email__iexact=email).first()
         created = customer is None
         if customer is None:

@@ -69,7 +69,6 @@ def checkout_page(request: HttpRequest) -> HttpResponse:
         # "Update totals" without JavaScript: the state is the cart's from now on (a GET,
         # which the country switch and links send, only prices with it).
         set_region(cart=cart, region=request.POST["country_area"], activity=activity_for(request))
-        cart.refresh_from_db()
     page = None
     if cart is not None:
         page = checkout_page_context(
