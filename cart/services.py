@@ -127,8 +127,16 @@ def _locked(cart: Cart) -> Cart:
     return locked
 
 
-def _touch(cart: Cart, activity: Activity) -> None:
-    """Record the activity: its time, locale and device; an abandoned cart is active again."""
+# What every write records about the cart (``_touch``); a service adds the fields it changed.
+TOUCHED_FIELDS = (
+    "last_activity_at", "market", "country", "currency", "language", "device", "status",
+    "abandoned_at", "was_abandoned", "updated_at",
+)  # fmt: skip
+
+
+def _touch(cart: Cart, activity: Activity, *changed: str) -> None:
+    """Record the activity: its time, locale and device; an abandoned cart is active again.
+    ``changed`` names the other fields the caller set, so only they are written."""
     locale = activity.locale
     if cart.pk and cart.currency and cart.currency != locale.currency:
         _reprice_seen(cart, activity)
@@ -143,7 +151,7 @@ def _touch(cart: Cart, activity: Activity) -> None:
         cart.status = CartStatus.ACTIVE
         cart.abandoned_at = None
         cart.was_abandoned = True  # an order from it still counts as recovered
-    cart.save()
+    cart.save(update_fields=[*TOUCHED_FIELDS, *changed])
 
 
 def _reprice_seen(cart: Cart, activity: Activity) -> None:
@@ -275,7 +283,7 @@ def clear_cart(*, cart: Cart, activity: Activity) -> None:
     with _writing(cart) as cart:
         cart.lines.all().delete()
         cart.voucher = None
-        _touch(cart, activity)
+        _touch(cart, activity, "voucher")
 
 
 def apply_voucher(*, cart: Cart, code: str, activity: Activity) -> Voucher:
@@ -297,14 +305,14 @@ def apply_voucher(*, cart: Cart, code: str, activity: Activity) -> Voucher:
         pricing = price_cart(cart, activity.locale, with_suggestions=False)
         if pricing.voucher_error:
             raise CartError(pricing.voucher_error, field="code", code="voucher_not_applicable")
-        _touch(cart, activity)
+        _touch(cart, activity, "voucher")
     return voucher
 
 
 def remove_voucher(*, cart: Cart, activity: Activity) -> None:
     with _writing(cart) as cart:
         cart.voucher = None
-        _touch(cart, activity)
+        _touch(cart, activity, "voucher")
 
 
 def set_region(*, cart: Cart, region: str, activity: Activity) -> None:
@@ -313,7 +321,7 @@ def set_region(*, cart: Cart, region: str, activity: Activity) -> None:
     with _writing(cart) as cart:
         if cart.region != region:
             cart.region = region
-            _touch(cart, activity)
+            _touch(cart, activity, "region")
 
 
 def select_shipping(*, cart: Cart, method_id, activity: Activity) -> None:
@@ -329,7 +337,7 @@ def select_shipping(*, cart: Cart, method_id, activity: Activity) -> None:
                 code="invalid_choice",
             )
         cart.shipping_method_id = chosen
-        _touch(cart, activity)
+        _touch(cart, activity, "shipping_method")
 
 
 def attach_contact(
@@ -399,7 +407,7 @@ def attach_contact(
         if changed:
             customer.save(update_fields=changed)
         cart.customer = customer
-        _touch(cart, activity)
+        _touch(cart, activity, "customer")
     return customer
 
 
@@ -431,7 +439,7 @@ def merge_carts(*, source: Cart, target: Cart, activity: Activity) -> Cart:
         source, target = locked[source.pk], locked[target.pk]
         if not target.is_open:  # ordered meanwhile on another device: keep the new cart
             source.customer_id = target.customer_id
-            _touch(source, activity)
+            _touch(source, activity, "customer")
             return source
         existing = {
             line.variant_id: line for line in target.lines.select_related("variant__product")
@@ -457,5 +465,5 @@ def merge_carts(*, source: Cart, target: Cart, activity: Activity) -> Cart:
             target.voucher_id = source.voucher_id
         source.status = CartStatus.MERGED
         source.save(update_fields=["status", "updated_at"])
-        _touch(target, activity)
+        _touch(target, activity, "voucher")
     return target
