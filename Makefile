@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export DEBUG ?= 1
 
-.PHONY: demo test install messages bench bench-recovery lint clean
+.PHONY: demo test install messages bench profile bench-recovery lint clean
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed (none found on PATH)."; exit 1; }
@@ -34,8 +34,16 @@ demo: messages
 test: messages
 	DEBUG= $(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# The web requests of issue 8 through gunicorn (2 sync workers) on a throwaway PostgreSQL with
+# wrk (apt-get install wrk; a Python load generator otherwise): CPU ms per request, statements,
+# req/s, p50/p99 against the one-query floor (/health/); worker memory over 20,000 requests.
+# 5 min plus the memory run (today about 25 min at 12 req/s); BENCH_SECONDS (15) per scenario, BENCH_MEMORY_REQUESTS (20000).
 bench: messages
 	DEBUG= $(BIN)/python tests/bench/run.py
+
+# Where the milliseconds of those requests go: cProfile in process, same set-up (about 2 min).
+profile: messages
+	DEBUG= $(BIN)/python tests/bench/profile.py
 
 # Recovery at scale on a throwaway PostgreSQL (about 10 minutes): detection over 1,000,000
 # carts, the admin list with 100,000 customers, a newsletter to 10,000 through loopback SMTP.

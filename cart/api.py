@@ -62,9 +62,8 @@ class CartAPIView(APIView):
     permission_classes = [CsrfUnlessTokenHeader]
     throttle_classes = CART_WRITE_THROTTLES  # writes per client; reads are not counted
 
-    def respond(self, request, cart, code=status.HTTP_200_OK, *, changed=True) -> Response:
-        if cart is not None and changed:
-            cart.refresh_from_db()  # the service changed its own, locked copy
+    def respond(self, request, cart, code=status.HTTP_200_OK) -> Response:
+        """The whole priced cart; a service that changed it left ``cart`` as it wrote it."""
         pricing = price_for_request(request, cart)
         data = CartPricingSerializer(
             pricing, context={"cart": cart, "country": request.shop.country}
@@ -101,7 +100,7 @@ class CartView(CartAPIView):
         parameters=[CART_TOKEN], responses=CartPricingSerializer, summary="Read the cart"
     )
     def get(self, request):
-        return self.respond(request, current_cart(request), changed=False)
+        return self.respond(request, current_cart(request))
 
     @extend_schema(parameters=[CART_TOKEN], responses=CartPricingSerializer, summary="Empty it")
     def delete(self, request):

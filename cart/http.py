@@ -57,14 +57,22 @@ def price_for_request(request: HttpRequest, cart: Cart | None, **options) -> Car
     """Price the request's cart (an empty one when there is none) in the request's locale, and
     keep the result for the page header: a request prices its cart once."""
     pricing = price_cart(cart or empty_cart(request.shop), request.shop, **options)
-    setattr(getattr(request, "_request", request), _PRICING, pricing)
+    remember_pricing(request, pricing)
     return pricing
+
+
+def remember_pricing(request: HttpRequest, pricing: CartPricing) -> None:
+    """The view priced the request's cart: the header counts its items from this."""
+    setattr(getattr(request, "_request", request), _PRICING, pricing)
 
 
 def item_count_for_request(request: HttpRequest) -> int:
     """Units in the request's cart, for the header: from the pricing when the view priced the
-    cart, else one query."""
+    cart, else one query (once per request)."""
+    request = getattr(request, "_request", request)
     pricing = getattr(request, _PRICING, None)
     if pricing is not None:
         return pricing.item_count
-    return item_count(current_cart(request))
+    if not hasattr(request, "_shop_item_count"):
+        request._shop_item_count = item_count(current_cart(request))
+    return request._shop_item_count

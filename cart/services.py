@@ -9,6 +9,8 @@ raises :class:`CartError` (a ``ValidationError`` with a translated message) and 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -94,6 +96,22 @@ def create_cart(*, activity: Activity, customer: Customer | None = None) -> Cart
     )
 
 
+@contextmanager
+def _writing(cart: Cart) -> Iterator[Cart]:
+    """A transaction holding the cart's row lock, with the cart as it is under the lock.
+
+    Once it commits, the caller's ``cart`` object holds what was written, so a view can price
+    it without reading it again; a refused change leaves the caller's object as it was.
+    """
+    with transaction.atomic():
+        locked = _locked(cart)
+        yield locked
+    for field in Cart._meta.concrete_fields:
+        setattr(cart, field.attname, getattr(locked, field.attname))
+    if Cart._meta.get_field("market").is_cached(locked):
+        cart.market = locked.market  # from the configuration cache: no query
+
+
 def _locked(cart: Cart) -> Cart:
     """Re-read the cart under its row lock; only open carts can change."""
     # No joins: the market comes from the configuration cache, the customer when asked for.
@@ -109,8 +127,16 @@ def _locked(cart: Cart) -> Cart:
     return locked
 
 
-def _touch(cart: Cart, activity: Activity) -> None:
-    """Record the activity: its time, locale and device; an abandoned cart is active again."""
+# What every write records about the cart (``_touch``); a service adds the fields it changed.
+TOUCHED_FIELDS = (
+    "last_activity_at", "market", "country", "currency", "language", "device", "status",
+    "abandoned_at", "was_abandoned", "updated_at",
+)  # fmt: skip
+
+
+def _touch(cart: Cart, activity: Activity, *changed: str) -> None:
+    """Record the activity: its time, locale and device; an abandoned cart is active again.
+    ``changed`` names the other fields the caller set, so only they are written."""
     locale = activity.locale
     if cart.pk and cart.currency and cart.currency != locale.currency:
         _reprice_seen(cart, activity)
@@ -125,7 +151,7 @@ def _touch(cart: Cart, activity: Activity) -> None:
         cart.status = CartStatus.ACTIVE
         cart.abandoned_at = None
         cart.was_abandoned = True  # an order from it still counts as recovered
-    cart.save()
+    cart.save(update_fields=[*TOUCHED_FIELDS, *changed])
 
 
 def _reprice_seen(cart: Cart, activity: Activity) -> None:
@@ -183,8 +209,7 @@ def add_line(*, cart: Cart, sku: str, quantity, activity: Activity) -> CartLine:
         fixed_prices=details.fixed_prices,
         context=price_context(activity.locale, region=cart.region),
     ).shown  # fmt: skip
-    with transaction.atomic():
-        cart = _locked(cart)
+    with _writing(cart) as cart:
         line = CartLine.objects.filter(cart=cart, variant=variant).first()
         new_quantity = quantity + (line.quantity if line else 0)
         if new_quantity > settings.CART_MAX_LINE_QUANTITY:
@@ -238,8 +263,7 @@ def _int_or_none(value) -> int | None:
 
 def set_quantity(*, cart: Cart, line_id, quantity, activity: Activity) -> CartLine:
     quantity = parse_quantity(quantity)
-    with transaction.atomic():
-        cart = _locked(cart)
+    with _writing(cart) as cart:
         line = _line(cart, line_id)
         _check_stock(line.variant, quantity)
         line.quantity = quantity
@@ -250,18 +274,16 @@ def set_quantity(*, cart: Cart, line_id, quantity, activity: Activity) -> CartLi
 
 
 def remove_line(*, cart: Cart, line_id, activity: Activity) -> None:
-    with transaction.atomic():
-        cart = _locked(cart)
+    with _writing(cart) as cart:
         _line(cart, line_id).delete()
         _touch(cart, activity)
 
 
 def clear_cart(*, cart: Cart, activity: Activity) -> None:
-    with transaction.atomic():
-        cart = _locked(cart)
+    with _writing(cart) as cart:
         cart.lines.all().delete()
         cart.voucher = None
-        _touch(cart, activity)
+        _touch(cart, activity, "voucher")
 
 
 def apply_voucher(*, cart: Cart, code: str, activity: Activity) -> Voucher:
@@ -278,38 +300,34 @@ def apply_voucher(*, cart: Cart, code: str, activity: Activity) -> Voucher:
             field="code",
             code="unknown_voucher",
         )
-    with transaction.atomic():
-        cart = _locked(cart)
+    with _writing(cart) as cart:
         cart.voucher = voucher
         pricing = price_cart(cart, activity.locale, with_suggestions=False)
         if pricing.voucher_error:
             raise CartError(pricing.voucher_error, field="code", code="voucher_not_applicable")
-        _touch(cart, activity)
+        _touch(cart, activity, "voucher")
     return voucher
 
 
 def remove_voucher(*, cart: Cart, activity: Activity) -> None:
-    with transaction.atomic():
-        cart = _locked(cart)
+    with _writing(cart) as cart:
         cart.voucher = None
-        _touch(cart, activity)
+        _touch(cart, activity, "voucher")
 
 
 def set_region(*, cart: Cart, region: str, activity: Activity) -> None:
     """The state or province of the address, where tax depends on it (US, CA)."""
     region = (region or "").strip()[:10]
-    with transaction.atomic():
-        cart = _locked(cart)
+    with _writing(cart) as cart:
         if cart.region != region:
             cart.region = region
-            _touch(cart, activity)
+            _touch(cart, activity, "region")
 
 
 def select_shipping(*, cart: Cart, method_id, activity: Activity) -> None:
     from cart.pricing import price_cart
 
-    with transaction.atomic():
-        cart = _locked(cart)
+    with _writing(cart) as cart:
         pricing = price_cart(cart, activity.locale, with_suggestions=False)
         chosen = _int_or_none(method_id)
         if chosen not in {option.method_id for option in pricing.shipping_options}:
@@ -319,7 +337,7 @@ def select_shipping(*, cart: Cart, method_id, activity: Activity) -> None:
                 code="invalid_choice",
             )
         cart.shipping_method_id = chosen
-        _touch(cart, activity)
+        _touch(cart, activity, "shipping_method")
 
 
 def attach_contact(
@@ -354,8 +372,7 @@ def attach_contact(
         phone = normalize_phone(phone, country)
     except ValidationError as error:
         raise CartError(error.messages[0], field="phone", code="invalid_phone") from None
-    with transaction.atomic():
-        cart = _locked(cart)
+    with _writing(cart) as cart:
         customer = Customer.objects.filter(email__iexact=email).first()
         created = customer is None
         if customer is None:
@@ -390,7 +407,7 @@ def attach_contact(
         if changed:
             customer.save(update_fields=changed)
         cart.customer = customer
-        _touch(cart, activity)
+        _touch(cart, activity, "customer")
     return customer
 
 
@@ -422,7 +439,7 @@ def merge_carts(*, source: Cart, target: Cart, activity: Activity) -> Cart:
         source, target = locked[source.pk], locked[target.pk]
         if not target.is_open:  # ordered meanwhile on another device: keep the new cart
             source.customer_id = target.customer_id
-            _touch(source, activity)
+            _touch(source, activity, "customer")
             return source
         existing = {
             line.variant_id: line for line in target.lines.select_related("variant__product")
@@ -448,5 +465,5 @@ def merge_carts(*, source: Cart, target: Cart, activity: Activity) -> Cart:
             target.voucher_id = source.voucher_id
         source.status = CartStatus.MERGED
         source.save(update_fields=["status", "updated_at"])
-        _touch(target, activity)
+        _touch(target, activity, "voucher")
     return target

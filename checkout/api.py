@@ -96,7 +96,6 @@ class QuoteView(CartAPIView):
         cart = self.cart_or_404(request)
         if "region" in data:
             set_region(cart=cart, region=data["region"], activity=activity_for(request))
-            cart.refresh_from_db()
         country = (data.get("country") or request.shop.country).upper()
         if country not in request.shop_markets:
             raise ValidationError({"country": ["We do not ship to this country."]})

@@ -79,12 +79,12 @@ class Order(models.Model):
     created_at = models.DateTimeField(_("placed at"), default=timezone.now, db_index=True)
     confirmation_sent_at = models.DateTimeField(_("confirmation sent at"), null=True, blank=True)
     # Unpaid after this, the expiry job cancels the order (settings.PAYMENT_WINDOWS per method).
-    payment_due_at = models.DateTimeField(_("pay by"), null=True, blank=True)
+    payment_due_at = models.DateTimeField(_("payment due by"), null=True, blank=True)
     paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
     # Staff who confirmed an offline payment (transfer, static Pix, cash on delivery).
     paid_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="+", verbose_name=_("marked paid by"),
+        related_name="+", verbose_name=_("marked as paid by (staff)"),
     )  # fmt: skip
     payment_mail_sent_at = models.DateTimeField(_("payment mail sent at"), null=True, blank=True)
     expired_at = models.DateTimeField(_("expired unpaid at"), null=True, blank=True)

@@ -48,7 +48,7 @@ def consent_text(market: Market | None, *, sms_apart: bool = False) -> str:
 
 def sms_consent_text() -> str:
     return _(
-        "Send me offers and a reminder if I leave items in my cart by SMS to the phone number "
+        "Send me offers and a reminder if I leave items in my cart, by SMS to the phone number "
         "I give. Message and data rates may apply; reply STOP to stop."
     )
 

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from cart.http import activity_for, current_cart, signed_in_user
+from cart.http import activity_for, current_cart, remember_pricing, signed_in_user
 from cart.selectors import cart_token_from_request
 from cart.services import CartError, set_region
 from cart.throttles import PLACE_ORDER_THROTTLES, rate_limited
@@ -62,22 +62,26 @@ def _forms(request, page: CheckoutPage, data=None):
 @rate_limited(PLACE_ORDER_THROTTLES, when=lambda request: "place_order" in request.POST)
 def checkout_page(request: HttpRequest) -> HttpResponse:
     cart = current_cart(request)
-    if cart is None or not cart.lines.exists():
+    placing = request.method == "POST" and "place_order" in request.POST
+    if cart is not None and request.method == "POST" and not placing and (
+        "country_area" in request.POST
+    ):
+        # "Update totals" without JavaScript: the state is the cart's from now on (a GET,
+        # which the country switch and links send, only prices with it).
+        set_region(cart=cart, region=request.POST["country_area"], activity=activity_for(request))
+    page = None
+    if cart is not None:
+        page = checkout_page_context(
+            cart, request.shop, request.POST if request.method == "POST" else request.GET
+        )
+    if page is None or page.pricing.is_empty:
         placed = order_of_session_cart(request)
         if placed is not None and request.method == "POST":  # a second click, a resubmit
             _remember_order(request, placed)
             return _pay(request, placed)
         messages.info(request, _("Your cart is empty."))
         return redirect("cart:page")
-    placing = request.method == "POST" and "place_order" in request.POST
-    if request.method == "POST" and not placing and "country_area" in request.POST:
-        # "Update totals" without JavaScript: the state is the cart's from now on (a GET,
-        # which the country switch and links send, only prices with it).
-        set_region(cart=cart, region=request.POST["country_area"], activity=activity_for(request))
-        cart.refresh_from_db()
-    page = checkout_page_context(
-        cart, request.shop, request.POST if request.method == "POST" else request.GET
-    )
+    remember_pricing(request, page.pricing)  # the header's item count, without a query
     status = 200
     if placing:
         contact_form, address_form = _forms(request, page, request.POST)

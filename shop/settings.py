@@ -404,6 +404,9 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS")
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD")
 # Sessions: signed-in shoppers stay two weeks; `clearsessions` runs nightly (SHOP_CRON_JOBS).
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(14 * 24 * 60 * 60)))
+# Sessions are kept in the database and read through the shared cache: a page view reads its
+# session from Redis, not from a table (writes go to both, so nothing is lost if Redis is).
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SHOP_CRON_JOBS += [
     ("shop.jobs.clear_expired_sessions", "default", "40 3 * * *"),
     ("cart.jobs.delete_expired_carts", "default", "50 3 * * *"),

@@ -1,12 +1,19 @@
-"""Storefront pages: the product list and the product page. Reads go through selectors."""
+"""Storefront pages: the product list and the product page. Reads go through selectors.
+
+Also ``health``: one query through the full middleware stack, the floor the benchmark compares
+every page with and a load balancer's health check.
+"""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.db import DatabaseError, connection
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
 
 from shop.money import MissingRateError
 from shop.prices import UnitPrice, variant_unit_price
@@ -61,3 +68,17 @@ def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "shop/product.html",
         {"product": product, "offers": offers, "selected": selected},
     )
+
+
+@never_cache
+@require_safe
+def health(request: HttpRequest) -> JsonResponse:
+    """``{"status": "ok"}`` when the database answers (exactly one query), else a 503."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError:
+        logger.exception("Health check: the database did not answer")
+        return JsonResponse({"status": "unavailable"}, status=503)
+    return JsonResponse({"status": "ok"})

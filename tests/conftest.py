@@ -151,3 +151,14 @@ def _empty_cache(redis_url):
     config.clear_local()
     yield
     config.clear_local()
+
+
+@pytest.fixture
+def mail_queue(redis_url):
+    """The real "mail" queue in the suite's Redis, empty before and after the test."""
+    import django_rq
+
+    queue = django_rq.get_queue("mail")
+    queue.empty()
+    yield queue
+    queue.empty()

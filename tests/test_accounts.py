@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-import django_rq
 import pytest
 from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
@@ -32,14 +31,6 @@ LANGUAGES = [code for code, _name in django_settings.LANGUAGES]
 @pytest.fixture
 def world(cart_world):
     return CheckoutWorld()
-
-
-@pytest.fixture
-def mail_queue(redis_url):
-    queue = django_rq.get_queue("mail")
-    queue.empty()
-    yield queue
-    queue.empty()
 
 
 def deliver(queue) -> list:

@@ -745,3 +745,16 @@ def test_an_account_with_a_guests_e_mail_does_not_get_their_cart_at_sign_in(de, 
     assert guest.user is None
     assert contents(guest_cart) == [("BOOK", 1)]
     assert session_token(client, settings) == session_cart
+
+
+def test_a_change_leaves_the_callers_cart_as_written_and_a_refused_one_as_it_was(de):
+    cart = de.cart_
+    before = cart.last_activity_at
+
+    services.set_region(cart=cart, region="BY", activity=de.activity)
+    assert cart.region == "BY" and cart.last_activity_at > before  # no need to read it again
+
+    factories.VoucherFactory(code="OLD", active=False)  # refused under the lock, by pricing
+    with pytest.raises(services.CartError):
+        services.apply_voucher(cart=cart, code="OLD", activity=de.activity)
+    assert cart.voucher_id is None

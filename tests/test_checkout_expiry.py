@@ -5,7 +5,6 @@ recovery follows. Until then the stock stays taken."""
 
 from datetime import timedelta
 
-import django_rq
 import pytest
 from django.conf import settings as django_settings
 from django.core import mail
@@ -32,14 +31,6 @@ SESSIONS = "/v1/checkout/sessions"
 @pytest.fixture
 def world(cart_world):
     return CheckoutWorld()
-
-
-@pytest.fixture
-def mail_queue(redis_url):
-    queue = django_rq.get_queue("mail")
-    queue.empty()
-    yield queue
-    queue.empty()
 
 
 def started(world, country: str, method: str, *lines, **place) -> Order:

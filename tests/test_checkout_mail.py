@@ -6,7 +6,6 @@ HTML and text, with what to do next (the Pix copia e cola), sent once."""
 import re
 from datetime import timedelta
 
-import django_rq
 import pytest
 from django.test import RequestFactory
 from django.utils import timezone, translation
@@ -36,14 +35,6 @@ def smtp(settings):
         settings.MAILERS = mail_settings(server.port)
         settings.DEFAULT_FROM_EMAIL = "shop@example.com"
         yield server
-
-
-@pytest.fixture
-def mail_queue(redis_url):
-    queue = django_rq.get_queue("mail")
-    queue.empty()
-    yield queue
-    queue.empty()
 
 
 def run_worker(queue) -> None:

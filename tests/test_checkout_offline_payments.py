@@ -3,7 +3,6 @@ staff in the admin: "mark as paid" on the orders, with the permission to change 
 who and when, and sends the shopper the payment mail once however often it is clicked. A card
 payment is its provider's to confirm: staff cannot mark it."""
 
-import django_rq
 import pytest
 from django.contrib.auth.models import Permission, User
 from django.core import mail
@@ -21,14 +20,6 @@ pytestmark = [pytest.mark.redis, pytest.mark.django_db]
 @pytest.fixture
 def world(cart_world):
     return CheckoutWorld()
-
-
-@pytest.fixture
-def mail_queue(redis_url):
-    queue = django_rq.get_queue("mail")
-    queue.empty()
-    yield queue
-    queue.empty()
 
 
 def run_mail_jobs(queue) -> None:

@@ -386,6 +386,30 @@ def test_checkout_page_queries_do_not_grow_with_the_lines(world, client):
     assert page_queries(world, client, 1) == page_queries(world, client, 10)
 
 
+# A warm checkout page: the cart and its lines with their stock. The session is read through
+# the shared cache; market rules, rates and the catalog's names and prices come from the
+# process's configuration cache.
+CHECKOUT_PAGE_QUERIES = 2
+
+
+def test_a_warm_checkout_page_reads_the_cart_and_its_lines(world, client):
+    world.eu  # noqa: B018
+    variants = [factories.VariantFactory(price=Money(10 + n, "EUR"), stock_quantity=50)
+                for n in range(100)]  # fmt: skip
+    counts = {}
+    for size in (100, 1, 10, 100):  # the first visit warms the process's caches
+        cart = world.checkout_cart("DE")
+        for variant in variants[:size]:
+            factories.CartLineFactory(cart=cart, variant=variant, quantity=1)
+        use_cart(client, cart)
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url("DE"))
+        assert len(response.context["pricing"].lines) == size
+        counts[size] = len(queries)
+
+    assert counts[1] == counts[10] == counts[100] == CHECKOUT_PAGE_QUERIES, counts
+
+
 # --- escaping -------------------------------------------------------------------------------
 
 

@@ -97,7 +97,9 @@ def unavailable_reason(method: str) -> str:
     try:
         return provider_class(method).configuration_problem()
     except (ImportError, KeyError) as error:
-        return _("No payment provider is configured for it (%(error)s).") % {"error": error}
+        return _("No payment provider is set up for this payment method (%(error)s).") % {
+            "error": error
+        }
 
 
 def is_offered(method: str) -> bool:

@@ -40,8 +40,8 @@ class Sandbox(PaymentProvider):
         if sandbox_allowed():
             return ""
         return _(
-            "Only the sandbox test page is configured for it, and the sandbox works only with "
-            "DEBUG on. Set STRIPE_SECRET_KEY (or another provider in PAYMENT_PROVIDERS)."
+            "Only the sandbox test page is set up for this payment method, and the sandbox works "
+            "only with DEBUG on. Set STRIPE_SECRET_KEY (or another provider in PAYMENT_PROVIDERS)."
         )
 
     def start(self, payment: Payment, *, return_url: str) -> PaymentStart:

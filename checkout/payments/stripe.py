@@ -220,7 +220,7 @@ class Stripe(PaymentProvider):
     def configuration_problem(cls) -> str:
         if settings.STRIPE_SECRET_KEY:
             return ""
-        return _("Stripe is configured for it, but STRIPE_SECRET_KEY is not set.")
+        return _("Stripe is set up for this payment method, but STRIPE_SECRET_KEY is not set.")
 
     def client(self) -> stripe_lib.StripeClient:
         """A client with the shop's key, timeouts and retries; built on use, not on import, so

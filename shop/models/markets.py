@@ -75,7 +75,7 @@ class Market(models.Model):
         help_text=_("No duties below this amount (market currency); see the basis below."),
     )
     duty_de_minimis_basis = models.CharField(
-        _("de-minimis compares"),
+        _("de-minimis threshold applies to"),
         max_length=12,
         choices=DeMinimisBasis.choices,
         default=DeMinimisBasis.GOODS_VALUE,
@@ -196,7 +196,7 @@ class TaxRate(models.Model):
         default=True,
         help_text=_(
             "The standard rate also applies to shipping and payment fees (VAT, Canadian GST/HST, "
-            "New York); off where they are exempt when stated separately (e.g. California)."
+            "New York). Untick where they are exempt when stated separately (e.g. California)."
         ),
     )
 
