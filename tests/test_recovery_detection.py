@@ -439,3 +439,26 @@ def test_overlapping_runs_abandon_each_cart_exactly_once():
         dict(Cart.objects.filter(status=CartStatus.ABANDONED).values_list("pk", "abandoned_at"))
         == idle
     )
+
+
+@pytest.mark.redis
+def test_the_cart_reopened_by_an_expired_unpaid_order_is_the_customer_s_latest_abandoned_cart(
+    world, django_capture_on_commit_callbacks
+):
+    from django.test import RequestFactory
+
+    from checkout.jobs import expire_unpaid_orders
+    from checkout.links import payment_return_url
+    from checkout.models import Order
+    from checkout.services import start_payment
+
+    order = world.place(world.checkout_cart("DE", (world.shirt_m, 1)), "bank_transfer")
+    start_payment(order=order, return_url=payment_return_url(RequestFactory().get("/"), order))
+    Order.objects.filter(pk=order.pk).update(payment_due_at=timezone.now() - DAY)
+    assert not LatestAbandonment.objects.filter(customer_id=order.customer_id).exists()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert expire_unpaid_orders() == 1
+
+    latest = LatestAbandonment.objects.get(customer_id=order.customer_id)
+    assert latest.cart_id == order.cart_id, "the customer list shows it, with its value"
