@@ -63,7 +63,7 @@ def progress(text: str) -> None:
 # --- 1. Pricing queries in process -----------------------------------------------------------
 
 
-def pricing_queries() -> list[tuple[int, int, int, bool]]:
+def pricing_queries() -> list[tuple[int, int, int, bool, int]]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
     from moneyed import Money
@@ -82,20 +82,29 @@ def pricing_queries() -> list[tuple[int, int, int, bool]]:
             Variant.objects.create(product=product, sku=f"BENCH-{i}", price=Money(9, "EUR"),
                                    stock_quantity=1000)  # fmt: skip
         )
-    results = []
-    for size in (1, 10, 100):
+    from shop import config
+
+    def cart_of(size: int) -> Cart:
         cart = Cart.objects.create(market=market, country="DE", currency=market.currency,
                                    language="de")  # fmt: skip
         CartLine.objects.bulk_create(
             CartLine(cart=cart, variant=v, quantity=1, unit_price_seen=Money(1, market.currency))
             for v in variants[:size]
         )
-        with CaptureQueriesContext(connection) as captured:
+        return cart
+
+    results = []
+    for size in (1, 10, 100):
+        cart = cart_of(size)
+        config.clear_local()  # a process that has not read the configuration yet
+        with CaptureQueriesContext(connection) as cold:
+            price_cart(cart, locale)
+        with CaptureQueriesContext(connection) as captured:  # warm: every later request
             pricing = price_cart(cart, locale)
         with CaptureQueriesContext(connection) as bare:
             price_cart(cart, locale, with_suggestions=False)
         suggested = bool(pricing.free_shipping and not pricing.free_shipping.unlocked)
-        results.append((size, len(captured), len(bare), suggested))
+        results.append((size, len(captured), len(bare), suggested, len(cold)))
     return results
 
 
@@ -347,14 +356,15 @@ def report(context: dict, counts, results: list[dict], mem: dict, weight, checks
           f"{'at REDIS_URL' if not context['redis_pid'] else 'embedded'}; DEBUG off; demo data.")
     print(f"Versions: {context['versions']}")
 
-    print("\n1. Pricing queries by number of cart lines (price_cart, in process)")
+    print("\n1. Pricing queries by number of cart lines (price_cart, in process, warm process)")
     if isinstance(counts, str):
         print(f"  not measured: {counts}")
     else:
-        for size, count, bare, suggested in counts:
+        for size, count, bare, suggested, cold in counts:
             note = ("incl. add-on suggestions (below free shipping)" if suggested
                     else "free shipping")  # fmt: skip
-            print(f"  {size:>3} lines: {count} queries ({note}); {bare} without suggestions")
+            print(f"  {size:>3} lines: {count} queries ({note}); {bare} without suggestions; "
+                  f"{cold} in a process that has not read the configuration yet")  # fmt: skip
 
     print(f"\n2. Through gunicorn on loopback: {CLIENTS} keep-busy clients, {int(SECONDS)} s per "
           f"scenario after {int(WARMUP)} s warm-up")  # fmt: skip
