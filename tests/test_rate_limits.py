@@ -19,6 +19,16 @@ ORDERS = "/api/v1/checkout/orders/?country=DE"
 LINES = "/api/v1/cart/lines/?country=DE"
 
 
+@pytest.fixture(autouse=True)
+def _one_window(monkeypatch):
+    """Every request of a test falls in one rate-limit window: the windows are aligned to the
+    clock's minutes, and a test run that crossed a minute would start counting again."""
+    from cart import throttles
+
+    start = (throttles.clock() // 3600 + 1) * 3600 + 1  # a second into a fresh window
+    monkeypatch.setattr(throttles, "clock", lambda: start)
+
+
 @pytest.fixture
 def world(cart_world):
     world = CheckoutWorld()
