@@ -14,7 +14,9 @@ them in memory, under a *version stamp* kept in the shared cache (Redis):
   loader) call :func:`changed` themselves.
 - Stock is never cached: it changes with every order and is read with the cart's lines.
 - If the shared cache cannot be reached, the process reloads at every check instead of trusting
-  an old copy: slower, never stale by more than the check interval.
+  an old copy: slower, never stale by more than the check interval. And whatever the stamps
+  say, no copy lives longer than ``SHOP_CONFIG_MAX_AGE`` (default 300 s): a change whose stamp
+  could not be written still arrives.
 
 Values are built by loaders (functions without arguments) and are shared by all requests of the
 process: treat them as read-only.
@@ -42,6 +44,7 @@ _lock = threading.RLock()
 _values: dict[str, object] = {}
 _version: str | None = None
 _checked_at = float("-inf")
+_cleared_at = float("-inf")  # when this process's copy was last dropped
 _UNREACHABLE = object()
 
 
@@ -59,16 +62,20 @@ def cached[T](name: str, load: Callable[[], T]) -> T:
 
 
 def _check_version() -> None:
-    global _version, _checked_at
+    global _version, _checked_at, _cleared_at
     now = time.monotonic()
     if now - _checked_at < settings.SHOP_CONFIG_CHECK_SECONDS:
         return
     shared = _shared_version()
     with _lock:
         _checked_at = now
-        if shared is _UNREACHABLE or shared != _version:
+        # A copy older than SHOP_CONFIG_MAX_AGE is dropped even under the same stamp: a change
+        # whose new stamp could not be written (Redis briefly down) still reaches every process.
+        too_old = now - _cleared_at > settings.SHOP_CONFIG_MAX_AGE
+        if shared is _UNREACHABLE or shared != _version or too_old:
             _values.clear()
             _version = None if shared is _UNREACHABLE else shared
+            _cleared_at = now
 
 
 def _shared_version():
@@ -81,11 +88,12 @@ def _shared_version():
 
 def clear_local() -> None:
     """Forget this process's copy; the next read reloads it."""
-    global _version, _checked_at
+    global _version, _checked_at, _cleared_at
     with _lock:
         _values.clear()
         _version = None
         _checked_at = float("-inf")
+        _cleared_at = time.monotonic()
 
 
 def _publish() -> None:

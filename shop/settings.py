@@ -176,6 +176,9 @@ DEMO_LOADERS += ["recovery.demo.load"]
 # every process within this time. Up to this many variants' details are kept per process.
 SHOP_CONFIG_CHECK_SECONDS = float(os.environ.get("SHOP_CONFIG_CHECK_SECONDS", "1"))
 SHOP_CATALOG_CACHE_SIZE = int(os.environ.get("SHOP_CATALOG_CACHE_SIZE", "20000"))
+# ...and no copy is kept longer than this, whatever the stamps say (a stamp lost to a Redis
+# outage must not keep an old price list for good).
+SHOP_CONFIG_MAX_AGE = float(os.environ.get("SHOP_CONFIG_MAX_AGE", "300"))
 
 # The shared cache: rate-limit counters and the version stamps that tell every process when
 # staff changed the shop's configuration (``shop.config``). Redis, so that all web processes see

@@ -150,3 +150,22 @@ def test_regions_typed_by_shoppers_do_not_grow_the_cache(world):
 
     keys = [key for key in config._values if key.startswith("price_context:")]
     assert len(keys) == 1
+
+
+def test_a_copy_older_than_the_maximum_age_is_reloaded_under_the_same_stamp(
+    world, settings, monkeypatch
+):
+    """A change whose stamp never reached Redis (it was down at that moment) still arrives."""
+    import time
+
+    from shop.models import Market
+
+    settings.SHOP_CONFIG_CHECK_SECONDS = 0
+    settings.SHOP_CONFIG_MAX_AGE = 3600
+    markets_by_country()
+    Market.objects.filter(pk=world.eu.pk).update(name="Europe renamed")  # no stamp written
+    assert markets_by_country()["DE"].name != "Europe renamed"
+
+    monkeypatch.setattr(config, "_cleared_at", time.monotonic() - 3601)  # an hour later
+
+    assert markets_by_country()["DE"].name == "Europe renamed"
