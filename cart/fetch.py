@@ -9,8 +9,6 @@ a warm request reads only the lines with their stock, and the voucher if there i
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -63,29 +61,6 @@ def line_queryset():
     """Lines with their variant row: its stock, net price and flags are read fresh every time;
     everything else about the variant comes from the catalog cache (``variant_details``)."""
     return CartLine.objects.select_related("variant")
-
-
-_shared: ContextVar[dict | None] = ContextVar("cart_fetch_shared", default=None)
-
-
-@contextmanager
-def shared_market_data():
-    """Within this block, the price context is built once per market, country and region and
-    reused: for jobs that price many carts in a row, such as a recovery newsletter's batch."""
-    token = _shared.set({})
-    try:
-        yield
-    finally:
-        _shared.reset(token)
-
-
-def _once(key: tuple, load):
-    cache = _shared.get()
-    if cache is None:
-        return load()
-    if key not in cache:
-        cache[key] = load()
-    return cache[key]
 
 
 @dataclass(frozen=True)
@@ -159,10 +134,7 @@ def fetch_cart_info(
         cart=cart,
         locale=locale,
         market=market,
-        prices=_once(
-            ("prices", locale.currency, locale.country, cart.region, market and market.pk),
-            lambda: price_context(locale, region=cart.region),
-        ),
+        prices=price_context(locale, region=cart.region),
         lines=line_infos,
         shipping_methods=list(rules.shipping_methods),
         payment_methods=list(rules.payment_methods),

@@ -32,6 +32,7 @@ def customer_of(request: HttpRequest):
 
 
 _CART = "_shop_cart"
+_UNREAD = object()
 _PRICING = "_shop_cart_pricing"
 
 
@@ -41,10 +42,9 @@ def current_cart(request: HttpRequest, *, create: bool = False) -> Cart | None:
     Read once per request: the view, the header's item count and the API share it.
     """
     request = getattr(request, "_request", request)  # a DRF request: the Django one under it
-    cart = getattr(request, _CART, None)
-    if cart is None and not hasattr(request, _CART + "_read"):
+    cart = getattr(request, _CART, _UNREAD)
+    if cart is _UNREAD:
         cart = cart_for_request(request)
-        setattr(request, _CART + "_read", True)
     if cart is None and create:
         cart = create_cart(activity=activity_for(request), customer=customer_of(request))
         if not request.headers.get(settings.CART_TOKEN_HEADER):

@@ -21,8 +21,7 @@ from cart.services import CartError, attach_contact, set_region
 from cart.throttles import CONTACT_THROTTLES, PLACE_ORDER_THROTTLES
 from checkout.addresses import validate_address
 from checkout.links import payment_return_url
-from checkout.payments.base import is_offered
-from checkout.selectors import offered_only, order_of_cart_token
+from checkout.selectors import order_of_cart_token
 from checkout.services import (
     CheckoutData,
     CheckoutError,
@@ -106,12 +105,10 @@ class QuoteView(CartAPIView):
 
             locale = ShopLocale(language=locale.language, country=country,
                                 currency=market.currency, market=market)  # fmt: skip
-        method = data.get("payment_method") or None
-        pricing = offered_only(price_cart(
+        pricing = price_cart(
             cart, locale, shipping_method_id=data.get("shipping_method"),
-            payment_method=method if method and is_offered(method) else None,
-            with_suggestions=False,
-        ))  # fmt: skip
+            payment_method=data.get("payment_method") or None, with_suggestions=False,
+        )  # fmt: skip
         return Response(
             CartPricingSerializer(pricing, context={"cart": cart, "country": country}).data
         )
@@ -180,7 +177,7 @@ class PlaceOrderView(CartAPIView):
             )  # fmt: skip
         except TotalChanged as changed:
             body = CartPricingSerializer(
-                offered_only(changed.pricing),
+                changed.pricing,
                 context={"cart": cart, "country": request.shop.country},
             ).data
             return Response(

@@ -10,7 +10,6 @@ stored; placing the order stores it.
 from __future__ import annotations
 
 import copy
-import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -23,7 +22,6 @@ from cart.fetch import fetch_cart_info
 from cart.models import Cart
 from cart.pricing import CartPricing, calculate
 from checkout.models import Order, OrderLine, Payment
-from checkout.payments.base import is_offered
 from shop.consent import sms_needs_own_tick
 from shop.locale import ShopLocale
 from shop.models import Market
@@ -94,15 +92,6 @@ def order_for_confirmation(number: str, *, token: str, session_numbers: list[str
     )
 
 
-def offered_only(pricing: CartPricing) -> CartPricing:
-    """The pricing with only the payment methods a provider can really take here (see
-    ``checkout.payments.base``): what a shopper may choose."""
-    options = [option for option in pricing.payment_options if is_offered(option.code)]
-    if len(options) == len(pricing.payment_options):
-        return pricing
-    return dataclasses.replace(pricing, payment_options=options)
-
-
 def _int(value) -> int | None:
     try:
         return int(value)
@@ -125,17 +114,15 @@ def checkout_pricing(
         cart = copy.copy(cart)  # priced for the typed state; the cart row is not touched
         cart.region = region.strip()[:10]
     info = fetch_cart_info(cart, locale)
-    wanted = payment_method if payment_method and is_offered(payment_method) else None
-    pricing = offered_only(
-        calculate(info, shipping_method_id=shipping_method_id, payment_method=wanted)
-    )
+    # The market's rules hold only methods a provider can take here (shop.selectors), so what
+    # the shopper may choose is what pricing offers.
+    wanted = payment_method or None
+    pricing = calculate(info, shipping_method_id=shipping_method_id, payment_method=wanted)
     if not wanted or pricing.payment_method != wanted:
         available = [option.code for option in pricing.payment_options if option.available]
         default = available[0] if available else None
         if default != (pricing.payment_method or None):
-            pricing = offered_only(
-                calculate(info, shipping_method_id=shipping_method_id, payment_method=default)
-            )
+            pricing = calculate(info, shipping_method_id=shipping_method_id, payment_method=default)
     return pricing
 
 

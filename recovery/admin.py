@@ -28,7 +28,6 @@ from recovery.campaigns import begin_sending, previews, progress, recipients, su
 from recovery.forms import MessageForm, default_body, default_subject
 from recovery.manual import preview_manual_message, send_manual_message
 from recovery.models import Campaign, CampaignStatus, CampaignText, RecoveryMessage
-from recovery.money import money_text
 from recovery.selectors import (
     customers_abandoned_between,
     with_abandoned_cart,
@@ -36,7 +35,7 @@ from recovery.selectors import (
 )
 from shop.admin import CustomerAdmin
 from shop.models import Customer
-from shop.money import MissingRateError
+from shop.money import MissingRateError, format_money
 
 CART_ICON = mark_safe(
     '<svg aria-hidden="true" width="18" height="18" viewBox="0 0 24 24" fill="none" '
@@ -190,7 +189,7 @@ class RecoveryCustomerAdmin(CustomerAdmin):
         if latest is None:
             return ""
         money = Money(latest.value, latest.currency)
-        return money_text(money, get_language(), customer.country.code or None)
+        return format_money(money, get_language(), customer.country.code or None)
 
     @admin.display(description=_("abandoned at"), ordering="latest_abandonment__abandoned_at")
     def abandoned_time(self, customer):

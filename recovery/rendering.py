@@ -22,7 +22,7 @@ from django.utils.html import escape
 from cart.pricing import CartPricing
 from recovery.links import OPEN_SALT, RESTORE_SALT, UNSUBSCRIBE_SALT, sign
 from recovery.models import RecoveryMessage
-from recovery.money import money_text
+from shop.money import format_money
 
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 # Private-use characters: no shopper types them, and HTML escaping leaves them alone.
@@ -116,7 +116,7 @@ class Renderer:
         """Subject, text, HTML and the filled body of ``message`` for its cart's ``pricing``."""
         language = self._language(message.language)
         links = links if links is not None else self.links(message)
-        money = lambda amount: money_text(amount, pricing.language, pricing.country)  # noqa: E731
+        money = lambda amount: format_money(amount, pricing.language, pricing.country)  # noqa: E731
         lines = []
         rows = []
         for line in pricing.lines:

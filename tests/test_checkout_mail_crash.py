@@ -8,7 +8,6 @@ import signal
 import time
 from datetime import timedelta
 
-import django_rq
 import pytest
 from django.test import RequestFactory
 from django.utils import timezone
@@ -40,14 +39,6 @@ def smtp(settings):
         settings.MAILERS = mail_settings(server.port)
         settings.DEFAULT_FROM_EMAIL = "shop@example.com"
         yield server
-
-
-@pytest.fixture
-def mail_queue(redis_url):
-    queue = django_rq.get_queue("mail")
-    queue.empty()
-    yield queue
-    queue.empty()
 
 
 def test_a_confirmation_whose_worker_was_killed_is_sent_again_within_two_minutes(

@@ -19,7 +19,6 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
-import django_rq
 import pytest
 from django.conf import settings as django_settings
 from django.contrib.auth.models import Permission
@@ -84,14 +83,6 @@ def world(cart_world, settings):
 def shop_time_zone(settings):
     settings.TIME_ZONE = SAO_PAULO
     return timezone.get_default_timezone()
-
-
-@pytest.fixture
-def mail_queue(redis_url):
-    queue = django_rq.get_queue("mail")
-    queue.empty()
-    yield queue
-    queue.empty()
 
 
 @pytest.fixture

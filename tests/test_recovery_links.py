@@ -10,7 +10,6 @@ import struct
 import time
 from types import SimpleNamespace
 
-import django_rq
 import pytest
 from django.conf import settings as django_settings
 from django.contrib.messages import get_messages
@@ -40,14 +39,6 @@ DAY = 24 * 60 * 60
 def world(cart_world, settings):
     settings.SHOP_BASE_URL = BASE
     return CheckoutWorld()
-
-
-@pytest.fixture
-def mail_queue(redis_url):
-    queue = django_rq.get_queue("mail")
-    queue.empty()
-    yield queue
-    queue.empty()
 
 
 def abandoned(world, *, status=CartStatus.ABANDONED, email="anna@example.com") -> Cart:

@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 
-import django_rq
 import pytest
 from django.contrib.auth.models import Permission
 from django.contrib.messages import get_messages
@@ -28,14 +27,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def world(cart_world):
     return CheckoutWorld()
-
-
-@pytest.fixture
-def mail_queue(redis_url):
-    queue = django_rq.get_queue("mail")
-    queue.empty()
-    yield queue
-    queue.empty()
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ import socket
 from datetime import timedelta
 from decimal import Decimal
 
-import django_rq
 import pytest
 from django.conf import settings as django_settings
 from django.core import mail, signing
@@ -43,14 +42,6 @@ def world(cart_world, settings):
     settings.SHOP_BASE_URL = BASE
     settings.DEFAULT_FROM_EMAIL = "shop@example.com"
     return CheckoutWorld()
-
-
-@pytest.fixture
-def mail_queue(redis_url):
-    queue = django_rq.get_queue("mail")
-    queue.empty()
-    yield queue
-    queue.empty()
 
 
 def customer(**fields):

@@ -39,14 +39,6 @@ def world(cart_world, settings):
     return cart_world
 
 
-@pytest.fixture
-def mail_queue(redis_url):
-    queue = django_rq.get_queue("mail")
-    queue.empty()
-    yield queue
-    queue.empty()
-
-
 def campaign_of(world, size: int, prefix: str, **fields) -> Campaign:
     bulk_audience(world.eu, world.shirt_m, eligible=size, no_consent=2, unsubscribed=1,
                   abandoned_at=timezone.now() - timedelta(days=1), languages=("en", "de"),

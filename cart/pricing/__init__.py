@@ -31,7 +31,6 @@ from cart.fetch import (
     fetch_cart_info,
     fetch_lines_of_carts,
     fetch_vouchers_of_carts,
-    shared_market_data,
 )
 from cart.models import Cart
 from cart.pricing.duties import duties
@@ -106,14 +105,13 @@ def price_carts(carts, *, now: datetime | None = None) -> dict[int, CartPricing]
     locales = {cart.pk: locale_for_cart(cart) for cart in carts}
     lines = fetch_lines_of_carts(carts)
     vouchers = fetch_vouchers_of_carts(carts, lambda cart: locales[cart.pk].currency)
-    with shared_market_data():
-        return {
-            cart.pk: calculate(
-                fetch_cart_info(cart, locales[cart.pk], now=now, lines=lines[cart.pk],
-                                voucher=vouchers[cart.pk])  # fmt: skip
-            )
-            for cart in carts
-        }
+    return {
+        cart.pk: calculate(
+            fetch_cart_info(cart, locales[cart.pk], now=now, lines=lines[cart.pk],
+                            voucher=vouchers[cart.pk])  # fmt: skip
+        )
+        for cart in carts
+    }
 
 
 def calculate(

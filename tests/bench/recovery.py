@@ -30,12 +30,10 @@ from __future__ import annotations
 
 import io
 import os
-import pwd
 import re
 import shutil
 import signal
 import smtplib
-import socket
 import statistics
 import subprocess
 import sys
@@ -48,6 +46,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
+from tests.bench.pg import ThrowawayPostgres, proc_cpu, tree_cpu  # noqa: E402
 
 CARTS = int(os.environ.get("BENCH_CARTS", "1000000"))
 CUSTOMERS = int(os.environ.get("BENCH_CUSTOMERS", "100000"))
@@ -67,61 +66,7 @@ def progress(text: str) -> None:
     print(f"[{time.perf_counter() - STARTED:7.1f}s] {text}", flush=True)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 # --- Services: PostgreSQL, Redis, SMTP -------------------------------------------------------
-
-
-class ThrowawayPostgres:
-    """A cluster in a temporary directory, run as the postgres user when we are root."""
-
-    def __init__(self) -> None:
-        found = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"),
-                       key=lambda p: int(p.parts[-3]) if p.parts[-3].isdigit() else 0)  # fmt: skip
-        if not found:
-            raise RuntimeError("no PostgreSQL under /usr/lib/postgresql/*/bin; set DATABASE_URL")
-        self.bin = found[-1].parent
-        self.dir = Path(tempfile.mkdtemp(prefix="shop-bench-pg-"))
-        self.data = self.dir / "data"
-        self.port = free_port()
-        self.as_postgres: list[str] = []
-        if os.geteuid() == 0:
-            user = pwd.getpwnam("postgres")
-            os.chown(self.dir, user.pw_uid, user.pw_gid)
-            self.as_postgres = ["runuser", "-u", "postgres", "--"]
-        self.running = False
-
-    def _run(self, tool: str, *args: str) -> None:
-        subprocess.run([*self.as_postgres, str(self.bin / tool), *args], check=True,
-                       stdout=subprocess.DEVNULL)  # fmt: skip
-
-    def start(self) -> str:
-        self._run("initdb", "-D", str(self.data), "-U", "postgres", "-A", "trust", "-E", "UTF8",
-                  "--no-locale")  # fmt: skip
-        options = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 " + " ".join(
-            f"-c {setting}" for setting in PG_SETTINGS
-        )
-        self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.dir / "log"),
-                  "-w", "start")  # fmt: skip
-        self.running = True
-        import psycopg
-
-        with psycopg.connect(host="127.0.0.1", port=self.port, user="postgres",
-                             dbname="postgres", autocommit=True) as conn:  # fmt: skip
-            conn.execute("CREATE DATABASE shop_bench")
-        return f"postgres://postgres@127.0.0.1:{self.port}/shop_bench"
-
-    def stop(self) -> None:
-        if self.running:
-            self.running = False
-            subprocess.run([*self.as_postgres, str(self.bin / "pg_ctl"), "-D", str(self.data),
-                            "-m", "immediate", "stop"], stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL)  # fmt: skip
-        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 class CountingSMTP:
@@ -174,15 +119,6 @@ def smtp_server_main() -> None:
     server.shutdown()
 
 
-def proc_cpu(pid: int) -> tuple[float, float, int]:
-    """(own CPU s, reaped children's CPU s, parent pid) of a process, from /proc."""
-    text = Path(f"/proc/{pid}/stat").read_text()
-    fields = text[text.rindex(")") + 2 :].split()
-    tick = os.sysconf("SC_CLK_TCK")
-    own = (int(fields[11]) + int(fields[12])) / tick
-    return own, (int(fields[13]) + int(fields[14])) / tick, int(fields[1])
-
-
 class CpuMeter:
     """CPU seconds used so far by the sending side (this process and its reaped children: the
     worker processes), the SMTP server, and PostgreSQL when it is our throwaway cluster (the
@@ -192,26 +128,10 @@ class CpuMeter:
         self.smtp_pid = smtp.process.pid
         self.postmaster = None
         if cluster is not None:
-            self.postmaster = int((cluster.data / "postmaster.pid").read_text().split()[0])
+            self.postmaster = cluster.postmaster_pid()
 
     def postgres(self) -> float | None:
-        if self.postmaster is None:
-            return None
-        for _ in range(20):  # again if a backend was reaped meanwhile: counted twice or never
-            _own, reaped, _ = proc_cpu(self.postmaster)
-            children = 0.0
-            for entry in Path("/proc").iterdir():
-                if entry.name.isdigit():
-                    try:
-                        child, _, parent = proc_cpu(int(entry.name))
-                    except (OSError, ValueError):  # gone meanwhile
-                        continue
-                    if parent == self.postmaster:
-                        children += child
-            own, reaped_after, _ = proc_cpu(self.postmaster)
-            if reaped_after == reaped:
-                break
-        return own + reaped_after + children
+        return None if self.postmaster is None else tree_cpu(self.postmaster)
 
     def read(self) -> dict[str, float | None]:
         times = os.times()
@@ -755,7 +675,7 @@ def main() -> None:
         if database_url.startswith(("postgres://", "postgresql://")):
             database = "DATABASE_URL"
         else:
-            cluster = ThrowawayPostgres()
+            cluster = ThrowawayPostgres(settings=PG_SETTINGS)
             os.environ["DATABASE_URL"] = cluster.start()
             database = f"throwaway cluster ({cluster.bin.parent.name}, {', '.join(PG_SETTINGS)})"
         progress(f"PostgreSQL: {database}")
