@@ -8,6 +8,7 @@ nothing twice; a row still *queued* is sent by the next run, so nothing is lost.
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -20,11 +21,15 @@ from shop.models import Customer
 class Channel(models.TextChoices):
     EMAIL = "email", _("E-mail")
     SMS = "sms", _("SMS")
+    WHATSAPP = "whatsapp", _("WhatsApp")
 
 
 class MessageStatus(models.TextChoices):
     QUEUED = "queued", _("Queued")
     SENT = "sent", _("Sent")
+    # Set by the gateway's status callback (SMS, WhatsApp) after "sent".
+    DELIVERED = "delivered", _("Delivered")
+    UNDELIVERABLE = "undeliverable", _("Undeliverable")
     FAILED = "failed", _("Failed")
     SKIPPED = "skipped", _("Skipped")
 
@@ -34,6 +39,10 @@ class SkipReason(models.TextChoices):
     UNSUBSCRIBED = "unsubscribed", _("Unsubscribed")
     ORDERED = "ordered", _("Already ordered")
     NO_CONTACT = "no_contact", _("No e-mail address or phone")
+    HOLDOUT = "holdout", _("Control group (holdout)")
+    CAPPED = "capped", _("Too many messages lately")
+    CART_CHANGED = "cart_changed", _("Cart changed since")
+    FLOW_OFF = "flow_off", _("Flow switched off")
 
 
 class RecoveryMessage(models.Model):
@@ -55,7 +64,7 @@ class RecoveryMessage(models.Model):
         verbose_name=_("voucher"),
     )  # fmt: skip
     status = models.CharField(
-        _("status"), max_length=8, choices=MessageStatus.choices, default=MessageStatus.QUEUED,
+        _("status"), max_length=16, choices=MessageStatus.choices, default=MessageStatus.QUEUED,
         db_index=True,
     )  # fmt: skip
     skip_reason = models.CharField(_("skipped because"), max_length=16, blank=True,
@@ -82,6 +91,23 @@ class RecoveryMessage(models.Model):
         verbose_name=_("recovered order"),
         help_text=_("The order placed after the customer followed this message's link."),
     )  # fmt: skip
+    # Automated flows: the step that wrote the row and the enrolment (one abandonment of one
+    # cart in one flow) it belongs to. ``variant`` is the A/B variant's label ("A", "B", ...)
+    # for a flow step or a newsletter under test; blank when nothing is tested.
+    flow_step = models.ForeignKey(
+        "recovery.FlowStep", on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="messages", verbose_name=_("flow step"),
+    )  # fmt: skip
+    enrollment = models.ForeignKey(
+        "recovery.FlowEnrollment", on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="messages", verbose_name=_("flow enrolment"),
+    )  # fmt: skip
+    variant = models.CharField(_("variant"), max_length=20, blank=True)
+    # The gateway's id for the message (Twilio's SID, WhatsApp's message id), so its status
+    # callback finds the row; and when the gateway reported it delivered.
+    provider_message_id = models.CharField(_("gateway message id"), max_length=100,
+                                           blank=True, db_index=True)  # fmt: skip
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -195,3 +221,158 @@ class LatestAbandonment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id}: {self.cart_id}"
+
+
+class IncentiveKind(models.TextChoices):
+    NONE = "", _("No incentive")
+    PERCENTAGE = "percentage", _("Percentage off")
+    FIXED = "fixed", _("Fixed amount off")
+    FREE_SHIPPING = "free_shipping", _("Free shipping")
+
+
+class Flow(models.Model):
+    """An automated recovery sequence: ordered steps, each sent a fixed time after a cart was
+    abandoned, to the markets it serves (none chosen: every market)."""
+
+    name = models.CharField(_("name"), max_length=120)
+    markets = models.ManyToManyField(
+        "shop.Market", blank=True, related_name="+", verbose_name=_("markets"),
+        help_text=_("Leave empty to serve every market."),
+    )  # fmt: skip
+    active = models.BooleanField(_("active"), default=False)
+    holdout_percent = models.PositiveSmallIntegerField(
+        _("control group (%)"), default=0,
+        validators=[MinValueValidator(0), MaxValueValidator(50)],
+        help_text=_("Share of eligible carts that get no message, so the reports can show what "
+                    "the flow adds beyond carts that come back by themselves."),
+    )  # fmt: skip
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("recovery flow")
+        verbose_name_plural = _("recovery flows")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class FlowStep(models.Model):
+    """One message of a flow: when (a delay after abandonment) and by which channel. What it
+    says and offers is in its variants (one variant: no A/B test)."""
+
+    flow = models.ForeignKey(Flow, on_delete=models.CASCADE, related_name="steps",
+                             verbose_name=_("flow"))  # fmt: skip
+    position = models.PositiveSmallIntegerField(_("position"), default=1)
+    delay = models.DurationField(_("delay after abandonment"))
+    channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices,
+                               default=Channel.EMAIL)  # fmt: skip
+    fallback_language = models.CharField(
+        _("fallback language"), max_length=10, choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+        help_text=_("Used for customers whose language has no text."),
+    )  # fmt: skip
+
+    class Meta:
+        ordering = ["flow", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["flow", "position"], name="one_step_per_position")
+        ]
+        verbose_name = _("flow step")
+        verbose_name_plural = _("flow steps")
+
+    def __str__(self) -> str:
+        return f"{self.flow} #{self.position}"
+
+
+class FlowStepVariant(models.Model):
+    """What a step says and offers. Two or more variants of a step are an A/B test: each
+    customer gets one, chosen by weight and stable per customer (``recovery.variants``)."""
+
+    step = models.ForeignKey(FlowStep, on_delete=models.CASCADE, related_name="variants",
+                             verbose_name=_("step"))  # fmt: skip
+    label = models.CharField(_("label"), max_length=20, default="A")
+    weight = models.PositiveSmallIntegerField(_("weight"), default=1)
+    active = models.BooleanField(_("active"), default=True)
+    incentive_kind = models.CharField(_("incentive"), max_length=16, blank=True,
+                                      choices=IncentiveKind.choices)  # fmt: skip
+    incentive_percentage = models.DecimalField(
+        _("percentage off"), max_digits=5, decimal_places=2, null=True, blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )  # fmt: skip
+    incentive_amounts = models.JSONField(
+        _("amount off per currency"), default=dict, blank=True,
+        help_text=_('For a fixed amount: {"EUR": "5.00", "BRL": "25.00"}.'),
+    )  # fmt: skip
+    incentive_days = models.PositiveSmallIntegerField(_("voucher valid for (days)"), default=7)
+
+    class Meta:
+        ordering = ["step", "label"]
+        constraints = [
+            models.UniqueConstraint(fields=["step", "label"], name="one_variant_per_label")
+        ]
+        verbose_name = _("variant")
+        verbose_name_plural = _("variants")
+
+    def __str__(self) -> str:
+        return f"{self.step} {self.label}"
+
+
+class FlowStepText(models.Model):
+    """A variant's subject and body in one language (SMS and WhatsApp use the body only)."""
+
+    variant = models.ForeignKey(FlowStepVariant, on_delete=models.CASCADE, related_name="texts",
+                                verbose_name=_("variant"))  # fmt: skip
+    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES)
+    subject = models.CharField(_("subject"), max_length=200, blank=True)
+    body = models.TextField(_("body"))
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["variant", "language"],
+                                    name="one_step_text_per_language")  # fmt: skip
+        ]
+        verbose_name = _("text")
+        verbose_name_plural = _("texts")
+
+    def __str__(self) -> str:
+        return f"{self.variant} ({self.language})"
+
+
+class FlowEnrollment(models.Model):
+    """One abandonment of one cart in one flow: what the flow's steps are sent for, what its
+    holdout keeps out, and what a recovered order is counted against. A cart abandoned again
+    after the shopper came back is a new enrolment (new ``abandoned_at``)."""
+
+    flow = models.ForeignKey(Flow, on_delete=models.CASCADE, related_name="enrollments",
+                             verbose_name=_("flow"))  # fmt: skip
+    cart = models.ForeignKey(Cart, on_delete=models.CASCADE, related_name="+",
+                             verbose_name=_("cart"))  # fmt: skip
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+",
+                                 verbose_name=_("customer"))  # fmt: skip
+    abandoned_at = models.DateTimeField(_("abandoned at"))
+    holdout = models.BooleanField(_("control group"), default=False)
+    stopped_at = models.DateTimeField(_("stopped at"), null=True, blank=True)
+    stop_reason = models.CharField(_("stopped because"), max_length=16, blank=True,
+                                   choices=SkipReason.choices)  # fmt: skip
+    order = models.ForeignKey(
+        Order, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("order"),
+        help_text=_("The order later placed from this cart, with or without a message."),
+    )  # fmt: skip
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["flow", "cart", "abandoned_at"],
+                                    name="one_enrollment_per_abandonment")  # fmt: skip
+        ]
+        indexes = [
+            models.Index(fields=["flow", "abandoned_at"], name="enrollment_running",
+                         condition=models.Q(stopped_at__isnull=True)),
+        ]  # fmt: skip
+        verbose_name = _("flow enrolment")
+        verbose_name_plural = _("flow enrolments")
+
+    def __str__(self) -> str:
+        return f"{self.flow}: {self.cart_id} @ {self.abandoned_at:%Y-%m-%d %H:%M}"
