@@ -381,7 +381,8 @@ def test_a_campaign_of_2000_recipients_delivers_exactly_one_mail_to_each_eligibl
     for email, subject in subjects.items():
         text = GERMAN if audience.languages[email] == "de" else ENGLISH  # fr: English text
         assert subject.startswith(text[0].split(",")[0]), (email, subject)
-    assert progress(campaign) == {"queued": 0, "sent": 1900, "failed": 0, "skipped": 100,
+    assert progress(campaign) == {"queued": 0, "sent": 1900, "failed": 0,
+        "delivered": 0, "undeliverable": 0, "skipped": 100,
                                   "total": 2000}  # fmt: skip
     reasons = dict(campaign.messages.filter(status=MessageStatus.SKIPPED)
                    .values_list("skip_reason").annotate(n=Count("pk")).order_by())  # fmt: skip
@@ -531,6 +532,7 @@ def test_a_worker_killed_mid_campaign_and_a_fresh_one_deliver_each_mail_once(
     assert len(twice) <= 1, f"only the message in flight at the kill may come twice: {twice}"
     assert set(twice) <= set(killed), "and that one is the mail in flight"
     assert progress(campaign) | {"total": 0} == {"queued": 0, "sent": 400, "failed": 0,
+        "delivered": 0, "undeliverable": 0,
                                                  "skipped": 20, "total": 0}  # fmt: skip
     print(
         f"\nkilled worker ({connection.vendor}): {at_kill} mails accepted before SIGKILL, "  # noqa: T201
@@ -694,13 +696,16 @@ def test_sending_with_the_permission_queues_the_messages_and_progress_is_json(
 
     response = client.get(progress_url(campaign))
     assert response.status_code == 200
-    assert response.json() == {"queued": 3, "sent": 0, "failed": 0, "skipped": 0, "total": 3,
+    assert response.json() == {"queued": 3, "sent": 0, "failed": 0,
+        "delivered": 0, "undeliverable": 0, "skipped": 0, "total": 3,
                                "status": "sending"}  # fmt: skip
 
     send_batch(mail_queue.jobs[0].args[0])  # what the worker does
     assert client.get(progress_url(campaign)).json() == {
         "queued": 0,
         "sent": 2,
+        "delivered": 0,
+        "undeliverable": 0,
         "failed": 0,
         "skipped": 1,
         "total": 3,

@@ -81,6 +81,7 @@ def test_a_batch_costs_fixed_queries_plus_one_statement_per_mail(world, monkeypa
     many, _ = queries_outside_pricing(monkeypatch, lambda: send_batch(rows_of(large)))
 
     assert progress(large) | {"total": 0} == {"queued": 0, "sent": 40, "failed": 0,
+        "delivered": 0, "undeliverable": 0,
                                               "skipped": 3, "total": 0}  # fmt: skip
     # The warm-up sent one of the small batch's five: it sends 4 mails, the large one 40.
     assert many - few == 40 - 4, "one statement records each mail sent; the rest is fixed"
@@ -189,7 +190,8 @@ def test_a_large_audience_is_written_by_a_job_with_progress_not_in_the_request(
 
     SimpleWorker([default], connection=default.connection).work(burst=True)
 
-    assert sender.get(progress_url).json() == {"queued": 11, "sent": 0, "failed": 0,
+    assert sender.get(progress_url).json() == {"queued": 11, "sent": 0, "delivered": 0,
+                                               "undeliverable": 0, "failed": 0,
                                                "skipped": 0, "total": 11,
                                                "status": "sending"}  # fmt: skip
     assert mail_queue.count == 1
