@@ -1,0 +1,103 @@
+"""SMS through Twilio's Messaging API, with the ``twilio`` library.
+
+Settings (from the environment): ``TWILIO_ACCOUNT_SID``, ``TWILIO_AUTH_TOKEN``, ``TWILIO_FROM``
+(a number in E.164, or a Messaging Service SID ``MG…``), ``TWILIO_STATUS_CALLBACK_URL`` (by
+default ``SHOP_BASE_URL`` + the status webhook's path, so Twilio reports each message's
+delivery), and ``TWILIO_API_URL`` (Twilio's API host; tests point it at a local server: the
+library's domain object carries its base URL, which is the one thing changed).
+
+Twilio has no idempotency key for messages. When an attempt ended without an answer (the
+request may have been accepted), the next attempt first lists the messages sent to the same
+number from the same sender since the row was written and takes one with the same text as
+this message's: so a timeout repeats an SMS only if Twilio does not list it yet (a message
+still queued at Twilio has no send date to filter on).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import requests
+from django.conf import settings
+from django.urls import reverse
+from twilio.base.exceptions import TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client
+
+from recovery.gateways.base import (
+    GatewayError,
+    InvalidRecipient,
+    Rejected,
+    Unavailable,
+    transport_error,
+)
+
+#: Twilio error codes for a recipient that cannot get this SMS: not a valid number, not a
+#: mobile number, unsubscribed by STOP, landline or unreachable, not a mobile number.
+INVALID_RECIPIENT = {21211, 21214, 21217, 21407, 21610, 21612, 21614, 21635}
+RATE_LIMITED = {20429, 14107}
+
+
+def status_callback_url() -> str:
+    if settings.TWILIO_STATUS_CALLBACK_URL:
+        return settings.TWILIO_STATUS_CALLBACK_URL
+    return settings.SHOP_BASE_URL.rstrip("/") + reverse("recovery-webhooks:twilio-status")
+
+
+def classify(error: TwilioRestException) -> GatewayError:
+    code = int(error.code) if str(error.code or "").isdigit() else 0
+    text = f"Twilio {error.status}: {error.msg}"
+    if code in INVALID_RECIPIENT:
+        return InvalidRecipient(text, code=str(code))
+    if error.status == 429 or code in RATE_LIMITED:
+        return Unavailable(text, code=str(code or 429))
+    if error.status >= 500:
+        return Unavailable(text, code=str(code or error.status))
+    return Rejected(text, code=str(code or error.status))
+
+
+class TwilioSmsBackend:
+    #: Can find a message an unanswered attempt may have sent (``send(unconfirmed_since=…)``).
+    can_look_up = True
+
+    def __init__(self) -> None:
+        self.sender = settings.TWILIO_FROM
+        self.client = Client(
+            settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN,
+            http_client=TwilioHttpClient(timeout=settings.RECOVERY_GATEWAY_TIMEOUT),
+        )  # fmt: skip
+        if settings.TWILIO_API_URL:
+            self.client.api.base_url = settings.TWILIO_API_URL
+
+    def _sender(self) -> dict[str, str]:
+        if self.sender.startswith("MG"):
+            return {"messaging_service_sid": self.sender}
+        return {"from_": self.sender}
+
+    def send(self, *, to: str, text: str, unconfirmed_since: datetime | None = None) -> str:
+        """Send ``text`` to ``to``; return Twilio's SID (``SM…``). ``unconfirmed_since``: an
+        earlier attempt got no answer; look for its message first."""
+        try:
+            if unconfirmed_since is not None:
+                found = self._already_sent(to, text, unconfirmed_since)
+                if found:
+                    return found
+            message = self.client.messages.create(
+                to=to, body=text, status_callback=status_callback_url(), **self._sender()
+            )
+        except TwilioRestException as error:
+            raise classify(error) from error
+        except requests.RequestException as error:
+            raise transport_error(error, gateway="Twilio") from error
+        return message.sid
+
+    def _already_sent(self, to: str, text: str, since: datetime) -> str:
+        sender = self._sender()
+        listed = self.client.messages.list(
+            to=to, from_=sender.get("from_"), date_sent_after=since - timedelta(minutes=1),
+            limit=50,
+        )  # fmt: skip
+        for message in listed:
+            if message.direction != "inbound" and (message.body or "").endswith(text):
+                return message.sid
+        return ""
