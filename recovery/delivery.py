@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -33,11 +32,11 @@ def _rows(channel: str, provider_message_id: str):
     return RecoveryMessage.objects.filter(channel=channel, provider_message_id=provider_message_id)
 
 
-@transaction.atomic
 def record_delivered(*, channel: str, provider_message_id: str, at: datetime | None = None,
                      read: bool = False) -> int:  # fmt: skip
     """The gateway delivered the message (``read``: and the customer opened it, WhatsApp's
-    blue ticks). Returns the number of rows that changed."""
+    blue ticks). Returns the number of rows that changed. Each statement stands alone (no
+    transaction): a repeated call finishes what a broken one left."""
     at = at or timezone.now()
     rows = _rows(channel, provider_message_id)
     changed = rows.filter(status__in=REPORTABLE).update(
