@@ -310,6 +310,20 @@ def test_a_whatsapp_message_is_the_approved_template_in_the_customer_s_language(
         MessageStatus.SENT, "wamid.HBgLNDkxNTEyMzQ1Njc4OQ")  # fmt: skip
 
 
+def test_template_parameters_are_one_line_as_whatsapp_requires(world, whatsapp, settings):
+    settings.WHATSAPP_TEMPLATE_PARAMETERS = ["cart_items", "voucher_code"]
+    whatsapp.script("POST", WHATSAPP_MESSAGES, whatsapp_accepts())
+    cart = abandoned_cart(world)
+    factories.CartLineFactory(cart=cart, variant=world.cookbook, quantity=1)
+
+    assert send_message(queue(cart, Channel.WHATSAPP).pk) == MessageStatus.SENT
+
+    (request,) = whatsapp.requests("POST", WHATSAPP_MESSAGES)
+    items, voucher = (p["text"] for p in request.json["template"]["components"][0]["parameters"])
+    assert items.count(" · ") == 1 and "\n" not in items, "two lines joined on one"
+    assert voucher == "-", "an empty parameter is refused by WhatsApp"
+
+
 def test_whatsapp_language_codes_follow_meta_s_names(settings):
     settings.WHATSAPP_LANGUAGES = [("en", "en_US")]
     assert [language_code(code) for code in ("de", "pt-br", "zh-hans", "ar", "en")] == [

@@ -15,6 +15,8 @@ code decides: https://developers.facebook.com/docs/whatsapp/cloud-api/support/er
 
 from __future__ import annotations
 
+import re
+
 import requests
 from django.conf import settings
 
@@ -27,7 +29,7 @@ from recovery.gateways.base import (
     transport_error,
 )
 
-#: Not on WhatsApp / undeliverable, not in the test number's allowed list, re-engagement.
+#: Not on WhatsApp / undeliverable, not in the test number's allowed list, the sender itself.
 INVALID_RECIPIENT = {131026, 131030, 131021}
 #: Throughput, spam rate limit, pair rate limit, app/account rate limits.
 RATE_LIMITED = {4, 80007, 130429, 131048, 131056}
@@ -46,6 +48,13 @@ def language_code(language: str) -> str:
         return LANGUAGE_CODES[language]
     base, _, region = language.partition("-")
     return f"{base}_{region.upper()}" if region else base
+
+
+def parameter_text(value: str) -> str:
+    """A template parameter as WhatsApp takes it: not empty, on one line, without tabs or runs
+    of more than four spaces (it refuses the message otherwise, error 132018)."""
+    text = " · ".join(line.strip() for line in (value or "").splitlines() if line.strip())
+    return re.sub(r"\s{2,}", " ", text.replace("\t", " ")) or "-"
 
 
 def classify(status: int, body: object) -> GatewayError:
@@ -84,7 +93,7 @@ class WhatsAppCloudBackend:
                 "language": {"code": language_code(message.language)},
                 "components": [{
                     "type": "body",
-                    "parameters": [{"type": "text", "text": value or "-"}
+                    "parameters": [{"type": "text", "text": parameter_text(value)}
                                    for value in message.parameters],
                 }],
             },
