@@ -455,3 +455,24 @@ def test_the_offline_gateways_pass_the_check_and_a_wrong_path_is_an_error(settin
     settings.RECOVERY_SMS_BACKEND = "recovery.gateways.nowhere.Backend"
     with pytest.raises(SystemCheckError, match="recovery.E001"):
         call_command("check", "--fail-level", "ERROR")
+
+
+def test_the_environment_chooses_the_gateways():
+    from tests.test_settings_from_environment import settings_under
+
+    names = ("RECOVERY_SMS_BACKEND", "RECOVERY_WHATSAPP_BACKEND", "WHATSAPP_LANGUAGES",
+             "WHATSAPP_API_URL")  # fmt: skip
+    demo = settings_under(*names)
+    live = settings_under(*names, TWILIO_ACCOUNT_SID=ACCOUNT_SID,
+                          WHATSAPP_PHONE_NUMBER_ID=PHONE_NUMBER_ID,
+                          WHATSAPP_LANGUAGES="en:en_US, pt-br:pt_BR")  # fmt: skip
+    chosen = settings_under(*names, TWILIO_ACCOUNT_SID=ACCOUNT_SID,
+                            RECOVERY_SMS_BACKEND="recovery.gateways.offline.OfflineSmsBackend")
+
+    assert (demo["RECOVERY_SMS_BACKEND"], demo["RECOVERY_WHATSAPP_BACKEND"]) == (
+        "recovery.gateways.offline.OfflineSmsBackend",
+        "recovery.gateways.offline.OfflineWhatsAppBackend")  # fmt: skip
+    assert demo["WHATSAPP_API_URL"] == "https://graph.facebook.com/v21.0"
+    assert (live["RECOVERY_SMS_BACKEND"], live["RECOVERY_WHATSAPP_BACKEND"]) == (TWILIO, WHATSAPP)
+    assert live["WHATSAPP_LANGUAGES"] == [["en", "en_US"], ["pt-br", "pt_BR"]]
+    assert chosen["RECOVERY_SMS_BACKEND"] == "recovery.gateways.offline.OfflineSmsBackend"
