@@ -15,6 +15,7 @@ does not list it yet: a message still queued at Twilio has no send date to filte
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import datetime, timedelta
 
@@ -38,6 +39,11 @@ from recovery.gateways.base import (
 INVALID_RECIPIENT = {21211, 21214, 21217, 21407, 21610, 21612, 21614, 21635}
 RATE_LIMITED = {20429, 14107}
 LINK = re.compile(r"https?://\S+")
+#: The library logs each request at INFO, with the customer's number in a look-up's query:
+#: quiet unless ``LOGGING`` names this logger.
+HTTP_LOG = logging.getLogger(__name__ + ".http")
+if HTTP_LOG.level == logging.NOTSET:
+    HTTP_LOG.setLevel(logging.WARNING)
 
 
 def status_callback_url() -> str:
@@ -64,10 +70,9 @@ class TwilioSmsBackend:
 
     def __init__(self) -> None:
         self.sender = settings.TWILIO_FROM
-        self.client = Client(
-            settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN,
-            http_client=TwilioHttpClient(timeout=settings.RECOVERY_GATEWAY_TIMEOUT),
-        )  # fmt: skip
+        http = TwilioHttpClient(timeout=settings.RECOVERY_GATEWAY_TIMEOUT, logger=HTTP_LOG)
+        self.client = Client(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN,
+                             http_client=http)  # fmt: skip
         if settings.TWILIO_API_URL:
             self.client.api.base_url = settings.TWILIO_API_URL
 
