@@ -277,7 +277,11 @@ def send_messages(message_ids: list[int], *, job_id: str | None = None,
                 connection.open()
             except Exception as error:  # noqa: BLE001  (the mail server is down: each row waits)
                 for message in sending:
-                    outcome[message.pk] = _mark_failed(message, error)
+                    if message.channel == Channel.EMAIL:
+                        outcome[message.pk] = _mark_failed(message, error)
+                # SMS and WhatsApp do not need the mail server.
+                others = [m for m in sending if m.channel != Channel.EMAIL]
+                _send_each(others, pricings, None, job_id, outcome)
             else:
                 try:
                     _send_each(sending, pricings, connection, job_id, outcome)

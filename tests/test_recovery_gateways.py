@@ -405,6 +405,27 @@ def test_whatsapp_to_a_customer_without_phone_is_skipped(world, whatsapp):
     assert whatsapp.received == []
 
 
+def test_a_mail_server_that_is_down_does_not_hold_back_sms_and_whatsapp(
+    world, twilio, whatsapp, settings
+):
+    from recovery.sending import send_messages
+    from tests.checkout_world import mail_settings
+
+    settings.MAILERS = mail_settings(int(closed_url().rsplit(":", 1)[1]))
+    twilio.script("POST", MESSAGES, twilio_accepts())
+    whatsapp.script("POST", WHATSAPP_MESSAGES, whatsapp_accepts())
+    cart = abandoned_cart(world)
+    rows = [queue(cart, channel, key=f"test:{channel}")
+            for channel in (Channel.EMAIL, Channel.SMS, Channel.WHATSAPP)]  # fmt: skip
+
+    outcome = send_messages([m.pk for m in rows])
+
+    assert [outcome[m.pk] for m in rows] == [MessageStatus.QUEUED, MessageStatus.SENT,
+                                             MessageStatus.SENT]  # fmt: skip
+    assert row(rows[0]).failure_reason, "the mail waits with its reason"
+    assert len(twilio.received) == len(whatsapp.received) == 1
+
+
 # --- offline gateways, settings, checks -------------------------------------------------------
 
 
