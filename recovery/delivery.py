@@ -29,6 +29,8 @@ STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"}
 
 
 def _rows(channel: str, provider_message_id: str):
+    if not provider_message_id:  # rows sent before gateways kept ids have none: match nothing
+        return RecoveryMessage.objects.none()
     return RecoveryMessage.objects.filter(channel=channel, provider_message_id=provider_message_id)
 
 

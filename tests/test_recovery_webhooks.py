@@ -110,6 +110,16 @@ def test_a_late_or_repeated_callback_never_moves_a_row_back(gateway):
     assert message.failure_reason == ""
 
 
+def test_a_callback_without_a_message_id_matches_no_row(gateway):
+    older = sent_message(provider_message_id="")  # sent before gateways kept their ids
+
+    fields = status_fields("delivered")
+    del fields["MessageSid"], fields["SmsSid"]
+    assert twilio_post(gateway, "twilio-status", fields).status_code == 204
+
+    assert row(older).status == MessageStatus.SENT
+
+
 @pytest.mark.parametrize(("status", "code", "expected"), [
     ("undelivered", "30003", MessageStatus.UNDELIVERABLE),  # unreachable handset
     ("failed", "30008", MessageStatus.FAILED),  # unknown error
