@@ -42,8 +42,8 @@ TWILIO_FAILED = {"failed", "canceled"}
 
 
 def _twilio_signed(request: HttpRequest) -> bool:
-    """Whether Twilio signed this call: against the URL as this request sees it, or as the
-    shop's public address names it (behind a proxy that changed scheme or host)."""
+    """Whether Twilio signed this call: against the URL as this request sees it, as the shop's
+    public address names it (behind a proxy that changed scheme or host), or as configured."""
     signature = request.headers.get("X-Twilio-Signature", "")
     token = settings.TWILIO_AUTH_TOKEN
     if not signature or not token:
@@ -51,6 +51,8 @@ def _twilio_signed(request: HttpRequest) -> bool:
     validator = RequestValidator(token)
     urls = {request.build_absolute_uri(),
             settings.SHOP_BASE_URL.rstrip("/") + request.get_full_path()}  # fmt: skip
+    if settings.TWILIO_STATUS_CALLBACK_URL:  # the URL the shop gave Twilio with each message
+        urls.add(settings.TWILIO_STATUS_CALLBACK_URL)
     return any(validator.validate(url, request.POST, signature) for url in urls)
 
 

@@ -97,6 +97,19 @@ def test_the_signature_may_name_the_shop_s_public_address(gateway):
     assert row(message).status == MessageStatus.DELIVERED
 
 
+def test_the_signature_may_name_the_configured_status_callback_url(gateway, settings):
+    settings.TWILIO_STATUS_CALLBACK_URL = "https://hooks.example/recovery/webhooks/twilio/status/"
+    message = sent_message()
+    fields = status_fields("delivered")
+    signature = RequestValidator(AUTH_TOKEN).compute_signature(
+        settings.TWILIO_STATUS_CALLBACK_URL, fields)
+
+    response = twilio_post(gateway, "twilio-status", fields, signature=signature)
+
+    assert response.status_code == 204
+    assert row(message).status == MessageStatus.DELIVERED
+
+
 def test_a_late_or_repeated_callback_never_moves_a_row_back(gateway):
     message = sent_message()
     twilio_post(gateway, "twilio-status", status_fields("delivered"))
