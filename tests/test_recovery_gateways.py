@@ -269,6 +269,24 @@ def test_an_sms_twilio_accepted_without_answering_in_time_is_found_not_sent_agai
     assert "DateSent>" in lookup.query
 
 
+def test_an_unconfirmed_sms_stays_unconfirmed_while_twilio_cannot_be_asked(world, twilio):
+    sid = "SM" + "9" * 32
+    twilio.script("POST", MESSAGES, Answer(201, lambda r: twilio_message(r, sid=sid), delay=1.5))
+    message = queue(abandoned_cart(world), Channel.SMS)
+    assert attempt(message) == "retry"
+    twilio.script("GET", MESSAGES, TWILIO_DOWN)
+
+    assert attempt(message) == "retry"
+
+    message = row(message)
+    assert message.failure_reason.startswith("unconfirmed")
+    assert "503" in message.failure_reason
+    twilio.script("GET", MESSAGES, twilio_list(twilio_message(twilio.received[0], sid=sid)))
+    assert attempt(message) == MessageStatus.SENT
+    assert row(message).provider_message_id == sid
+    assert len(twilio.requests("POST", MESSAGES)) == 1
+
+
 def test_an_unconfirmed_sms_twilio_does_not_list_is_sent_again(world, twilio):
     """The one case that repeats: Twilio lists nothing (it never got the message, or has not
     sent it yet), so the next attempt sends."""

@@ -22,15 +22,17 @@ from datetime import datetime, timedelta
 import requests
 from django.conf import settings
 from django.urls import reverse
-from twilio.base.exceptions import TwilioRestException
+from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from recovery.gateways.base import (
+    UNCONFIRMED,
     GatewayError,
     InvalidRecipient,
     Rejected,
     Unavailable,
+    Unconfirmed,
     transport_error,
 )
 
@@ -93,9 +95,13 @@ class TwilioSmsBackend:
                 to=to, body=text, status_callback=status_callback_url(), **self._sender()
             )
         except TwilioRestException as error:
-            raise classify(error) from error
+            raise _still_unconfirmed(classify(error), unconfirmed_since) from error
+        except TwilioException as error:  # a page of the look-up could not be read
+            failure = Unavailable(f"Twilio: {error}", code="lookup")
+            raise _still_unconfirmed(failure, unconfirmed_since) from error
         except requests.RequestException as error:
-            raise transport_error(error, gateway="Twilio") from error
+            failure = transport_error(error, gateway="Twilio")
+            raise _still_unconfirmed(failure, unconfirmed_since) from error
         return message.sid
 
     def _already_sent(self, to: str, text: str, since: datetime) -> str:
@@ -109,6 +115,14 @@ class TwilioSmsBackend:
             if message.direction != "inbound" and _wording(message.body or "").endswith(wording):
                 return message.sid
         return ""
+
+
+def _still_unconfirmed(failure: GatewayError, unconfirmed_since: datetime | None) -> GatewayError:
+    """After an unanswered attempt, a retry that fails for a passing reason leaves the first
+    one unaccounted for: the row keeps saying so, and the next attempt looks again."""
+    if unconfirmed_since is None or failure.permanent or isinstance(failure, Unconfirmed):
+        return failure
+    return Unconfirmed(str(failure), code=UNCONFIRMED)
 
 
 def _wording(text: str) -> str:
