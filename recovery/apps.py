@@ -7,4 +7,7 @@ class RecoveryConfig(AppConfig):
     verbose_name = _("Recovery")
 
     def ready(self) -> None:
-        from recovery import signals  # noqa: F401  (credits recovered orders to messages)
+        from recovery import (
+            checks,  # noqa: F401  (the gateways' credentials)
+            signals,  # noqa: F401  (credits recovered orders to messages)
+        )

@@ -1,20 +1,20 @@
-"""Channels a recovery message leaves by: e-mail through Django's mailers, SMS through a
-backend (``settings.RECOVERY_SMS_BACKEND``). Real SMS and WhatsApp gateways plug in here; the
-offline backend writes messages to a file so the demo and tests need no network."""
+"""Channels a recovery message leaves by: e-mail through Django's mailers, SMS and WhatsApp
+through a gateway (``recovery.gateways``) named in settings (``RECOVERY_SMS_BACKEND``,
+``RECOVERY_WHATSAPP_BACKEND``). The offline gateways, the default, write messages to files so
+the demo and tests need no network; Twilio and WhatsApp's Cloud API are the real ones."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
+from datetime import datetime
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from recovery.gateways.base import ChannelError, NoRecipient, TemplateMessage
+from recovery.gateways.offline import OfflineSmsBackend  # noqa: F401  (the former path)
 
-class ChannelError(Exception):
-    """The channel refused the message; the reason is kept on the outbox row."""
+__all__ = ["ChannelError", "send_email", "send_sms", "send_whatsapp"]
 
 
 def send_email(*, to: str, subject: str, text: str, html: str, headers: dict,
@@ -30,19 +30,22 @@ def send_email(*, to: str, subject: str, text: str, html: str, headers: dict,
         message.send()
 
 
-class OfflineSmsBackend:
-    """Appends each SMS as a JSON line to ``var/sms.jsonl``: what a gateway would have sent."""
-
-    def send(self, *, to: str, text: str) -> str:
-        path = Path(settings.VAR_DIR) / "sms.jsonl"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("a", encoding="utf-8") as handle:
-            record = {"to": to, "text": text, "at": timezone.now().isoformat()}
-            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
-        return f"offline-{timezone.now().timestamp()}"
-
-
-def send_sms(*, to: str, text: str) -> str:
+def send_sms(*, to: str, text: str, unconfirmed_since: datetime | None = None) -> str:
+    """Send an SMS; return the gateway's id for it. ``unconfirmed_since``: an earlier attempt
+    for this message got no answer (a gateway that can look it up does so first)."""
     if not to:
-        raise ChannelError("no phone number")
-    return import_string(settings.RECOVERY_SMS_BACKEND)().send(to=to, text=text)
+        raise NoRecipient("no phone number")
+    backend = import_string(settings.RECOVERY_SMS_BACKEND)()
+    if unconfirmed_since is not None and getattr(backend, "can_look_up", False):
+        return backend.send(to=to, text=text, unconfirmed_since=unconfirmed_since)
+    return backend.send(to=to, text=text)
+
+
+def send_whatsapp(*, to: str, language: str, parameters: list[str], preview: str = "") -> str:
+    """Send the shop's WhatsApp template (``WHATSAPP_TEMPLATE``) in ``language`` with its
+    ``parameters``; return the gateway's id for it."""
+    if not to:
+        raise NoRecipient("no phone number")
+    message = TemplateMessage(to=to, template=settings.WHATSAPP_TEMPLATE, language=language,
+                              parameters=parameters, preview=preview)  # fmt: skip
+    return import_string(settings.RECOVERY_WHATSAPP_BACKEND)().send(message)

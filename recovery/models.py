@@ -78,7 +78,7 @@ class RecoveryMessage(models.Model):
     clicked_at = models.DateTimeField(_("clicked at"), null=True, blank=True)
     # Which RQ job sends the row, and when that job last said it is alive: a row still queued
     # whose job is gone, or whose job stopped beating, is queued again within two minutes
-    # (``recovery.delivery.requeue_stale_messages``, every minute).
+    # (``recovery.sending.requeue_stale_messages``, every minute).
     job_id = models.CharField(_("job"), max_length=64, blank=True, editable=False)
     heartbeat_at = models.DateTimeField(_("sender alive at"), null=True, blank=True,
                                         editable=False)  # fmt: skip

@@ -5,9 +5,11 @@ queues a job after commit; ``send_message`` is that job, a batch of one
 (``recovery.sending``): it skips what must not be sent (no consent where the market needs it,
 unsubscribed, cart already ordered, no contact) and records why, sends, and records the
 outcome. A failure keeps the row queued with its reason until ``RECOVERY_MAX_ATTEMPTS``; RQ
-retries it with back-off. Delivery is at least once: a worker killed after the mail server
-accepted a message but before the row was saved may send it again; a worker killed earlier
-loses nothing (``requeue_stale_messages`` picks the row up within two minutes).
+retries it with back-off. A gateway's refusal that no retry can change (an invalid number, bad
+credentials: ``recovery.gateways.base``) ends the row at once, undeliverable or failed.
+Delivery is at least once: a worker killed after the mail server (or gateway) accepted a
+message but before the row was saved may send it again; a worker killed earlier loses nothing
+(``requeue_stale_messages`` picks the row up within two minutes).
 """
 
 from __future__ import annotations

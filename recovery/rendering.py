@@ -113,7 +113,8 @@ class Renderer:
 
     def render(self, message: RecoveryMessage, pricing: CartPricing,
                links: dict[str, str] | None = None) -> dict[str, str]:  # fmt: skip
-        """Subject, text, HTML and the filled body of ``message`` for its cart's ``pricing``."""
+        """Subject, text, HTML and the filled body of ``message`` for its cart's ``pricing``,
+        and each placeholder's value by name."""
         language = self._language(message.language)
         links = links if links is not None else self.links(message)
         money = lambda amount: format_money(amount, pricing.language, pricing.country)  # noqa: E731
@@ -158,6 +159,7 @@ class Renderer:
                         "unsubscribe_link": values["unsubscribe_link"],
                         "voucher_code": values["voucher_code"], "open_pixel": links["open"],
                         "body_html": "", "lines_html": ""}  # fmt: skip
-        return {"subject": subject, "text": _fill_markers(text, text_markers),
+        # The placeholders' values too: a WhatsApp template takes them as its parameters.
+        return {**values, "subject": subject, "text": _fill_markers(text, text_markers),
                 "html": _fill_markers(html, markers), "body": body,
                 "unsubscribe_link": links["unsubscribe"]}  # fmt: skip

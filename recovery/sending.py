@@ -37,7 +37,8 @@ from cart.models import CartStatus, Voucher
 from cart.pricing import CartPricing, locale_for_cart, price_cart, price_carts
 from checkout.models import Order
 from recovery import mime
-from recovery.channels import send_sms
+from recovery.channels import send_sms, send_whatsapp
+from recovery.gateways.base import UNCONFIRMED
 from recovery.models import (
     Campaign,
     CampaignStatus,
@@ -74,7 +75,7 @@ def skip_reason(message: RecoveryMessage, ordered_since: bool) -> str:
         return SkipReason.ORDERED
     if message.channel == Channel.EMAIL and not customer.email:
         return SkipReason.NO_CONTACT
-    if message.channel == Channel.SMS and not customer.phone:
+    if message.channel in (Channel.SMS, Channel.WHATSAPP) and not customer.phone:
         return SkipReason.NO_CONTACT
     return ""
 
@@ -184,21 +185,28 @@ def _pricings(messages: list[RecoveryMessage]) -> dict[int, CartPricing | Except
 
 _MARK_SENT = (
     "UPDATE recovery_recoverymessage SET status = %s, sent_at = %s, failure_reason = '', "
-    "attempts = attempts + 1, heartbeat_at = NULL WHERE id = %s"
+    "attempts = attempts + 1, heartbeat_at = NULL, provider_message_id = %s WHERE id = %s"
 )
 
 
-def _mark_sent(message_id: int) -> None:
+def _mark_sent(message_id: int, provider_message_id: str = "") -> None:
     with db.cursor() as cursor:
-        cursor.execute(_MARK_SENT, [MessageStatus.SENT, timezone.now(), message_id])
+        cursor.execute(_MARK_SENT, [MessageStatus.SENT, timezone.now(),
+                                    provider_message_id[:100], message_id])  # fmt: skip
 
 
 def _mark_failed(message: RecoveryMessage, error: BaseException) -> str:
-    """Count the attempt and keep the reason: queued for a later attempt, or failed for good."""
+    """Count the attempt and keep the reason: queued for a later attempt, or failed for good
+    (the last attempt; or at once when the gateway says a retry cannot help: undeliverable
+    for a number that cannot receive the channel, failed for any other refusal)."""
     attempts = message.attempts + 1
     reason = str(error)[:255] or error.__class__.__name__
-    status = (MessageStatus.FAILED if attempts >= settings.RECOVERY_MAX_ATTEMPTS
-              else MessageStatus.QUEUED)  # fmt: skip
+    if getattr(error, "undeliverable", False):
+        status = MessageStatus.UNDELIVERABLE
+    elif getattr(error, "permanent", False) or attempts >= settings.RECOVERY_MAX_ATTEMPTS:
+        status = MessageStatus.FAILED
+    else:
+        status = MessageStatus.QUEUED
     RecoveryMessage.objects.filter(pk=message.pk).update(
         status=status, attempts=attempts, failure_reason=reason, heartbeat_at=None
     )
@@ -269,7 +277,11 @@ def send_messages(message_ids: list[int], *, job_id: str | None = None,
                 connection.open()
             except Exception as error:  # noqa: BLE001  (the mail server is down: each row waits)
                 for message in sending:
-                    outcome[message.pk] = _mark_failed(message, error)
+                    if message.channel == Channel.EMAIL:
+                        outcome[message.pk] = _mark_failed(message, error)
+                # SMS and WhatsApp do not need the mail server.
+                others = [m for m in sending if m.channel != Channel.EMAIL]
+                _send_each(others, pricings, None, job_id, outcome)
             else:
                 try:
                     _send_each(sending, pricings, connection, job_id, outcome)
@@ -324,17 +336,40 @@ def _send_each(messages, pricings, connection, job_id: str, outcome: dict[int, s
             if isinstance(pricing, Exception):
                 raise pricing
             content = renderer.render(message, pricing)
-            if message.channel == Channel.SMS:
-                send_sms(to=message.customer.phone, text=content["body"][:600])
-            else:
-                mailer.send(message, content)
+            provider_message_id = _dispatch(message, content, mailer)
         except Exception as error:  # noqa: BLE001  (kept with its reason; retried later)
             logger.warning("Recovery message %s not sent: %s", message.pk, error)
             outcome[message.pk] = _mark_failed(message, error)
         else:
-            _mark_sent(message.pk)
+            _mark_sent(message.pk, provider_message_id)
             outcome[message.pk] = MessageStatus.SENT
         done.add(message.pk)
+
+
+# --- channel dispatch (SMS and WhatsApp through recovery.gateways) ------------------------------
+
+
+def _unconfirmed_since(message: RecoveryMessage) -> datetime | None:
+    """When the row was written, if its last attempt got no answer from the gateway (the
+    message may have left): the gateway looks for it before sending again."""
+    if message.attempts and message.failure_reason.startswith(UNCONFIRMED):
+        return message.created_at
+    return None
+
+
+def _dispatch(message: RecoveryMessage, content: dict[str, str], mailer: _Mailer) -> str:
+    """Hand the message to its channel; return the gateway's id for it ("" for e-mail)."""
+    if message.channel == Channel.SMS:
+        return send_sms(to=message.customer.phone, text=content["body"][:600],
+                        unconfirmed_since=_unconfirmed_since(message))  # fmt: skip
+    if message.channel == Channel.WHATSAPP:
+        return send_whatsapp(
+            to=message.customer.phone, language=message.language,
+            parameters=[content.get(name, "") for name in settings.WHATSAPP_TEMPLATE_PARAMETERS],
+            preview=content["body"][:1024],
+        )  # fmt: skip
+    mailer.send(message, content)
+    return ""
 
 
 def finish_if_done(campaign_ids: set[int]) -> None:

@@ -152,9 +152,41 @@ RECOVERY_EXPIRE_AFTER_DAYS = int(os.environ.get("RECOVERY_EXPIRE_AFTER_DAYS", "9
 RECOVERY_GUEST_RETENTION_DAYS = int(os.environ.get("RECOVERY_GUEST_RETENTION_DAYS", "30"))
 # Expired carts are deleted by a nightly job after this many more idle days (cart/jobs.py).
 CART_DELETE_AFTER_DAYS = int(os.environ.get("CART_DELETE_AFTER_DAYS", "0"))
-# Recovery links: how long a restore link works; the SMS gateway (offline: var/sms.jsonl).
+# Recovery links: how long a restore link works.
 RECOVERY_LINK_MAX_AGE_DAYS = int(os.environ.get("RECOVERY_LINK_MAX_AGE_DAYS", "14"))
-RECOVERY_SMS_BACKEND = os.environ.get("RECOVERY_SMS_BACKEND", "recovery.channels.OfflineSmsBackend")
+
+# --- SMS and WhatsApp gateways (recovery/gateways/) ------------------------------------------
+# Twilio sends SMS once TWILIO_ACCOUNT_SID is set, WhatsApp's Cloud API sends WhatsApp once
+# WHATSAPP_PHONE_NUMBER_ID is set; until then the offline gateways write var/sms.jsonl and
+# var/whatsapp.jsonl. RECOVERY_SMS_BACKEND / RECOVERY_WHATSAPP_BACKEND name another class.
+# `manage.py check` warns when a real gateway is chosen without its credentials (recovery.W001).
+TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")
+TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
+TWILIO_FROM = os.environ.get("TWILIO_FROM", "")  # +15550001111, or a Messaging Service MG…
+TWILIO_STATUS_CALLBACK_URL = os.environ.get("TWILIO_STATUS_CALLBACK_URL", "")  # default: ours
+TWILIO_API_URL = os.environ.get("TWILIO_API_URL", "")  # a local server in tests
+WHATSAPP_TOKEN = os.environ.get("WHATSAPP_TOKEN", "")
+WHATSAPP_PHONE_NUMBER_ID = os.environ.get("WHATSAPP_PHONE_NUMBER_ID", "")
+WHATSAPP_APP_SECRET = os.environ.get("WHATSAPP_APP_SECRET", "")  # signs the webhook's calls
+WHATSAPP_VERIFY_TOKEN = os.environ.get("WHATSAPP_VERIFY_TOKEN", "")  # the webhook's handshake
+WHATSAPP_TEMPLATE = os.environ.get("WHATSAPP_TEMPLATE", "abandoned_cart")
+# What fills the template's {{1}}, {{2}}…: first_name, cart_total, restore_link, voucher_code.
+WHATSAPP_TEMPLATE_PARAMETERS = env_list("WHATSAPP_TEMPLATE_PARAMETERS",
+                                        "first_name,cart_total,restore_link")  # fmt: skip
+# Shop language -> WhatsApp template language where they differ: "en:en_US,pt-br:pt_BR".
+WHATSAPP_LANGUAGES = [tuple(pair.split(":", 1)) for pair in env_list("WHATSAPP_LANGUAGES")
+                      if ":" in pair]  # fmt: skip
+WHATSAPP_API_URL = os.environ.get("WHATSAPP_API_URL", "https://graph.facebook.com/v21.0")
+RECOVERY_SMS_BACKEND = os.environ.get("RECOVERY_SMS_BACKEND") or (
+    "recovery.gateways.sms_twilio.TwilioSmsBackend" if TWILIO_ACCOUNT_SID
+    else "recovery.gateways.offline.OfflineSmsBackend"
+)  # fmt: skip
+RECOVERY_WHATSAPP_BACKEND = os.environ.get("RECOVERY_WHATSAPP_BACKEND") or (
+    "recovery.gateways.whatsapp_cloud.WhatsAppCloudBackend" if WHATSAPP_PHONE_NUMBER_ID
+    else "recovery.gateways.offline.OfflineWhatsAppBackend"
+)  # fmt: skip
+RECOVERY_GATEWAY_TIMEOUT = float(os.environ.get("RECOVERY_GATEWAY_TIMEOUT", "10"))  # seconds
+# ---------------------------------------------------------------------------------------------
 RECOVERY_MAX_ATTEMPTS = 4
 # A sending job beats every sixth of this; rows of a job silent for longer are queued again
 # (every minute, so within two minutes of a killed worker). The same for an order

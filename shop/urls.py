@@ -24,6 +24,8 @@ urlpatterns = [
     path("api/v1/", include("cart.api_urls")),
     path("api/v1/", include("checkout.api_urls")),
     path("checkout/webhooks/<str:provider>/", checkout_views.webhook, name="checkout-webhook"),
+    # SMS and WhatsApp gateways' status callbacks and replies (signed; recovery/webhooks.py).
+    path("recovery/webhooks/", include("recovery.webhook_urls")),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
