@@ -68,7 +68,8 @@ def skip_reason(message: RecoveryMessage, ordered_since: bool) -> str:
     customer, cart = message.customer, message.cart
     if customer.unsubscribed_at is not None:
         return SkipReason.UNSUBSCRIBED
-    if not consent_allows(customer, cart.market if cart else None, message.channel):
+    if not message.requested and not consent_allows(customer, cart.market if cart else None,
+                                                    message.channel):  # fmt: skip
         return SkipReason.NO_CONSENT
     if cart is None or cart.status in CLOSED or ordered_since:
         return SkipReason.ORDERED
