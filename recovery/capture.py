@@ -20,11 +20,13 @@ from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from cart.models import Cart, CartLine
+from cart.models import Cart, CartLine, CartStatus
 from cart.services import Activity, CartError, attach_contact
 from recovery.models import Channel, RecoveryMessage
 from recovery.outbox import queue_message
-from shop.models import ConsentSource
+from shop.models import ConsentSource, Customer
+
+OPEN = {CartStatus.ACTIVE, CartStatus.ABANDONED}
 
 # How long a shopper is on the page before a move to leave counts as one (a shopper who opens
 # the cart and goes straight back has not decided to leave it).
@@ -71,28 +73,33 @@ def save_cart_by_email(
     key = message_key(cart)
     with transaction.atomic():
         # The cart's row lock: a second submit waits here, then finds the first one's message.
-        try:
-            locked = Cart.objects.select_for_update().get(pk=cart.pk)
-        except Cart.DoesNotExist:
-            raise CaptureError(_("Your cart is empty.")) from None
+        row = (Cart.objects.select_for_update().filter(pk=cart.pk)
+               .values_list("status", "customer_id").first())  # fmt: skip
+        if row is None:
+            raise CaptureError(_("Your cart is empty."))
         existing = RecoveryMessage.objects.filter(key=key).first()
         if existing is not None:
             return SavedCart(message=existing, created=False)
-        if not locked.is_open:
+        status, customer_id = row
+        if status not in OPEN:
             raise CaptureError(_("This cart has already been ordered. Start a new one."))
-        if not CartLine.objects.filter(cart=locked).exists():
+        if not CartLine.objects.filter(cart_id=cart.pk).exists():
             raise CaptureError(_("Your cart is empty."))
-        if locked.customer_id is not None and locked.customer.user_id is not None:
+        if customer_id is not None and Customer.objects.filter(
+            pk=customer_id, user__isnull=False
+        ).exists():
             raise CaptureError(_("Your cart is already saved in your account."))
         try:
+            # The request's cart (its market from the configuration cache), written under the
+            # lock this transaction holds already.
             customer = attach_contact(
-                cart=locked, email=email, activity=activity,
+                cart=cart, email=email, activity=activity,
                 marketing_consent=marketing_consent, consent_source=ConsentSource.SAVED_CART,
             )  # fmt: skip
         except CartError as error:
             raise CaptureError(error.messages[0], field=error.field) from None
-        locked.customer = customer
-        language = customer.language or locked.language or activity.locale.language
+        cart.customer = customer  # queue_message reads it: no query
+        language = customer.language or cart.language or activity.locale.language
         with translation.override(language):
             subject = _("Your cart is saved")
             body = _(
@@ -100,7 +107,7 @@ def save_cart_by_email(
                 "device:\n{restore_link}\n\n{cart_items}\n\nTotal: {cart_total}"
             )
         message = queue_message(
-            key=key, cart=locked, channel=Channel.EMAIL, subject=subject, body=body,
+            key=key, cart=cart, channel=Channel.EMAIL, subject=subject, body=body,
             requested=True,
         )  # fmt: skip
     return SavedCart(message=message, created=True)

@@ -67,11 +67,11 @@ def record_leave_feedback(*, link: FeedbackLink, reason: str, text: str = "",
     message = link.message
     values = {"reason": reason, "text": text, "language": language, "message": message,
               "customer_id": message.customer_id, "updated_at": timezone.now()}  # fmt: skip
-    with transaction.atomic():  # update_or_create retries a concurrent first answer itself
-        feedback, _ = LeaveFeedback.objects.update_or_create(
-            cart_id=message.cart_id, abandoned_at=link.abandoned_at, defaults=values
-        )
-        transaction.on_commit(
-            lambda: leave_feedback_given.send(sender=LeaveFeedback, feedback=feedback)
-        )
+    # One transaction of its own, and a concurrent first answer is found, not duplicated.
+    feedback, _ = LeaveFeedback.objects.update_or_create(
+        cart_id=message.cart_id, abandoned_at=link.abandoned_at, defaults=values
+    )
+    transaction.on_commit(
+        lambda: leave_feedback_given.send(sender=LeaveFeedback, feedback=feedback)
+    )
     return feedback

@@ -132,7 +132,7 @@ def feedback(request: HttpRequest, token: str) -> HttpResponse:
     link = read_link(token)
     if link is None:
         return render(request, "recovery/feedback.html", {"invalid": True}, status=400)
-    answer = answer_for(link)
+    answer = None
     if request.method == "POST":
         form = LeaveFeedbackForm(request.POST)
         if form.is_valid():
@@ -143,6 +143,7 @@ def feedback(request: HttpRequest, token: str) -> HttpResponse:
             return redirect(request.path + "?saved=1")
         status = 400
     else:
+        answer = answer_for(link)
         chosen = request.GET.get("reason", "")
         chosen = chosen if chosen in LeaveReason.values else ""
         initial = {"reason": chosen or (answer.reason if answer else ""),

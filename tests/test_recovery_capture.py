@@ -29,6 +29,7 @@ pytestmark = pytest.mark.django_db
 
 BASE = "https://shop.example"
 JSON = {"HTTP_ACCEPT": "application/json"}
+QUERIES_TO_SAVE = 21  # see test_saving_costs_a_fixed_number_of_queries
 
 
 @pytest.fixture
@@ -266,3 +267,16 @@ def test_saving_is_rate_limited_like_other_contact_writes(
     assert refused.status_code == 429
     assert int(refused["Retry-After"]) >= 1
     assert RecoveryMessage.objects.count() == 1
+
+
+def test_saving_costs_a_fixed_number_of_queries(
+    shop, client, save, django_assert_num_queries
+):
+    """The cart, its lock, the message key, whether it has a line, the cart under attach_contact's
+    lock, the guest (look-up, insert, consent), the cart's customer and activity, the outbox row
+    (look-up, insert), with their savepoints (the lines are only asked whether there is one)."""
+    add(client)
+    add(client, sku="COOKBOOK")
+    client.get("/de/cart/?country=DE")  # warm-up: the shop's configuration
+    with django_assert_num_queries(QUERIES_TO_SAVE):
+        assert save(client, email="lena@example.com").status_code == 200

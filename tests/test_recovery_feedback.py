@@ -237,3 +237,20 @@ def test_the_admin_cart_shows_the_answer_with_what_was_typed_escaped(
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
     assert '<script>alert("x")</script>' not in html
     assert str(LeaveReason.OTHER.label) in html
+
+
+def test_the_page_and_the_answer_cost_a_fixed_number_of_queries(
+    world, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    _message, sent = sent_mail(abandoned_cart(world))
+    path = FEEDBACK.search(sent.alternatives[0][0]).group(1)
+    browser = Client()
+    browser.get(path)  # warm-up: the shop's configuration, content types
+
+    # The link's message with its cart, the answer given before.
+    with django_assert_num_queries(2):
+        assert browser.get(path + "?reason=price").status_code == 200
+    # The message, then update_or_create's own transaction: the answer looked up under its lock,
+    # written, with a savepoint around the insert (a concurrent first answer is found, not lost).
+    with django_assert_num_queries(7):
+        post(browser, path, {"reason": "price"}, django_capture_on_commit_callbacks)
