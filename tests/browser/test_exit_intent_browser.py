@@ -220,3 +220,25 @@ def test_the_feedback_link_of_a_portuguese_mail_stores_the_answer_in_one_click(
     feedback.refresh_from_db()
     assert (feedback.reason, feedback.text) == ("other", "Queria pagar com boleto <b>parcelado</b>")
     assert LeaveFeedback.objects.filter(cart=cart).count() == 1
+
+
+def test_on_the_checkout_an_e_mail_typed_in_its_own_field_is_enough(browser: Browser, demo):
+    context = browser.new_context(viewport=DESKTOP)
+    page = context.new_page()
+    cart_page_with_items(page, demo.url, "de", "DE")
+    page.goto(f"{demo.url}/de/checkout/")
+    expect(page.locator("form[data-checkout]")).to_have_count(1)
+    page.locator("form[data-checkout] input[name=email]").fill("lena.checkout@example.com")
+    page.clock.fast_forward((OFFER_AFTER_SECONDS + 1) * 1000)
+
+    page.mouse.move(640, 300)
+    page.mouse.move(640, -20)
+
+    expect(page.locator(DIALOG)).to_be_hidden()  # the checkout has the address already
+    page.locator("form[data-checkout] input[name=email]").fill("")
+    page.mouse.move(640, 300)
+    page.mouse.move(640, -20)
+    expect(page.locator(DIALOG)).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(page.locator(DIALOG)).to_be_hidden()
+    context.close()
