@@ -351,6 +351,7 @@ def attach_contact(
     marketing_consent: bool | None = None,
     sms_consent: bool | None = None,
     signed_in_user=None,
+    consent_source: str = ConsentSource.CHECKOUT,
 ) -> Customer:
     """Store the shopper's contact as soon as it is given, so a guest cart can be recovered.
 
@@ -402,7 +403,7 @@ def attach_contact(
                 if answer is not None and answer != getattr(customer, field_name):
                     setattr(customer, field_name, answer)
                     setattr(customer, f"{prefix}consent_at", timezone.now())
-                    setattr(customer, f"{prefix}consent_source", ConsentSource.CHECKOUT)
+                    setattr(customer, f"{prefix}consent_source", consent_source)
                     changed += [field_name, f"{prefix}consent_at", f"{prefix}consent_source"]
         if changed:
             customer.save(update_fields=changed)

@@ -269,6 +269,7 @@ class RecoveryCartAdmin(CartAdmin):
                                  % {"currency": cart.currency})  # fmt: skip
             extra_context["cart_object"] = cart
             extra_context["recovery_messages"] = cart.recovery_messages.order_by("-created_at")
+            extra_context["leave_feedback"] = cart.leave_feedback.order_by("-abandoned_at")
             extra_context["message_url"] = reverse("admin:cart_cart_message", args=[cart.pk])
         return super().change_view(request, object_id, form_url, extra_context)
 

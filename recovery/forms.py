@@ -1,11 +1,13 @@
-"""The admin form for a message to one customer about their abandoned cart."""
+"""The admin form for a message to one customer about their abandoned cart, and the shopper's
+"why did you leave?" form."""
 
 from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from recovery.models import Channel
+from recovery.feedback import MAX_TEXT
+from recovery.models import Channel, LeaveReason
 from recovery.outbox import PLACEHOLDERS
 
 VOUCHER_CHOICES = [
@@ -52,3 +54,23 @@ class MessageForm(forms.Form):
         if data.get("channel") == Channel.EMAIL and not data.get("subject"):
             self.add_error("subject", _("An e-mail needs a subject."))
         return data
+
+
+class LeaveFeedbackForm(forms.Form):
+    """ "Why did you leave?": one reason, and the shopper's own words for "something else"."""
+
+    reason = forms.ChoiceField(
+        label=_("Why did you leave?"), choices=LeaveReason.choices, widget=forms.RadioSelect,
+        error_messages={"required": _("Choose a reason."),
+                        "invalid_choice": _("Choose one of the reasons.")},
+    )  # fmt: skip
+    text = forms.CharField(
+        label=_("Tell us more"), required=False, max_length=MAX_TEXT,
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": MAX_TEXT}),
+    )  # fmt: skip
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("reason") == LeaveReason.OTHER and not (cleaned.get("text") or "").strip():
+            self.add_error("text", _("Tell us in a few words why you left."))
+        return cleaned

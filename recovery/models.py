@@ -108,6 +108,11 @@ class RecoveryMessage(models.Model):
     provider_message_id = models.CharField(_("gateway message id"), max_length=100,
                                            blank=True, db_index=True)  # fmt: skip
     delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    # The shopper asked for this message (their cart saved by e-mail, ``recovery.capture``): a
+    # service message they requested, so it needs no marketing consent (an unsubscribe, an
+    # order or a missing address still stop it).
+    requested = models.BooleanField(_("requested by the shopper"), default=False,
+                                    editable=False)  # fmt: skip
 
     class Meta:
         ordering = ["-created_at"]
@@ -376,3 +381,48 @@ class FlowEnrollment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.flow}: {self.cart_id} @ {self.abandoned_at:%Y-%m-%d %H:%M}"
+
+
+class LeaveReason(models.TextChoices):
+    SHIPPING_COST = "shipping_cost", _("Shipping cost")
+    DELIVERY_TIME = "delivery_time", _("Delivery time")
+    PAYMENT_METHOD_MISSING = "payment_method_missing", _("My payment method was missing")
+    PRICE = "price", _("Price")
+    TECHNICAL_PROBLEM = "technical_problem", _("A technical problem")
+    JUST_LOOKING = "just_looking", _("Just looking")
+    OTHER = "other", _("Something else")
+
+
+class LeaveFeedback(models.Model):
+    """Why the shopper left a cart, answered through the link in a recovery message: one answer
+    per abandonment of a cart (a second answer replaces the first). What the reports of causes
+    read (``recovery.signals.leave_feedback_given``)."""
+
+    cart = models.ForeignKey(Cart, on_delete=models.CASCADE, related_name="leave_feedback",
+                             verbose_name=_("cart"))  # fmt: skip
+    customer = models.ForeignKey(
+        Customer, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("customer"),
+    )  # fmt: skip
+    message = models.ForeignKey(
+        RecoveryMessage, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("answered from message"),
+    )  # fmt: skip
+    abandoned_at = models.DateTimeField(_("abandoned at"))
+    reason = models.CharField(_("reason"), max_length=24, choices=LeaveReason.choices)
+    text = models.TextField(_("in their words"), max_length=1000, blank=True)
+    language = models.CharField(_("language"), max_length=10)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-abandoned_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["cart", "abandoned_at"],
+                                    name="one_leave_feedback_per_abandonment")  # fmt: skip
+        ]
+        verbose_name = _("reason for leaving")
+        verbose_name_plural = _("reasons for leaving")
+
+    def __str__(self) -> str:
+        return f"{self.cart_id}: {self.get_reason_display()}"

@@ -35,7 +35,7 @@ from shop.models import Customer
 
 logger = logging.getLogger(__name__)
 PLACEHOLDERS = ("first_name", "cart_items", "cart_total", "restore_link", "voucher_code",
-                "unsubscribe_link")  # fmt: skip
+                "unsubscribe_link", "feedback_link")  # fmt: skip
 
 
 def create_voucher(*, customer: Customer, kind: str, percentage: Decimal | None,
@@ -71,8 +71,10 @@ def queue_message(
     body: str,
     voucher: Voucher | None = None,
     created_by: str = "",
+    requested: bool = False,
 ) -> RecoveryMessage:
-    """Write the message to the outbox once per ``key`` and queue its sending after commit."""
+    """Write the message to the outbox once per ``key`` and queue its sending after commit.
+    ``requested``: the shopper asked for it (no marketing consent needed, see the model)."""
     customer = cart.customer
     job_id = uuid.uuid4().hex
     message, created = RecoveryMessage.objects.get_or_create(
@@ -80,6 +82,7 @@ def queue_message(
         defaults={
             "customer": customer, "cart": cart, "channel": channel, "subject": subject,
             "body": body, "voucher": voucher, "created_by": created_by, "job_id": job_id,
+            "requested": requested,
             "language": customer.language or cart.language or settings.LANGUAGE_CODE,
         },
     )  # fmt: skip

@@ -18,12 +18,14 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 from django.utils.html import escape
+from django.utils.translation import gettext as _
 
 from cart.pricing import CartPricing
-from recovery.links import OPEN_SALT, RESTORE_SALT, UNSUBSCRIBE_SALT, sign
-from recovery.models import RecoveryMessage
+from recovery.links import OPEN_SALT, RESTORE_SALT, UNSUBSCRIBE_SALT, feedback_token, sign
+from recovery.models import LeaveReason, RecoveryMessage
 from shop.money import format_money
 
+LINKS = ("restore", "open", "unsubscribe", "feedback")
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 # Private-use characters: no shopper types them, and HTML escaping leaves them alone.
 MARKER = re.compile("\ue000(\\w+)\ue001")
@@ -66,32 +68,36 @@ class Renderer:
             with translation.override(code):
                 prefixes = {name: self.base + reverse(f"recovery:{name}",
                                                       kwargs={"token": "TOKEN"})
-                            for name in ("restore", "open", "unsubscribe")}  # fmt: skip
+                            for name in LINKS}  # fmt: skip
             known = self.languages[code] = _Language(code, prefixes)
         return known
 
     def links(self, message: RecoveryMessage) -> dict[str, str]:
-        """The signed restore, open-pixel and unsubscribe links of a saved message."""
+        """The signed restore, open-pixel, unsubscribe and "why did you leave?" links of a saved
+        message."""
         if not message.pk:
-            return {"restore": "", "open": "", "unsubscribe": ""}
+            return dict.fromkeys(LINKS, "")
         prefixes = self._language(message.language).url_prefixes
         tokens = {
             "restore": sign({"m": message.pk, "c": str(message.cart.token)}, RESTORE_SALT),
             "open": sign({"m": message.pk}, OPEN_SALT),
             "unsubscribe": sign({"m": message.pk, "u": message.customer_id}, UNSUBSCRIBE_SALT),
+            "feedback": feedback_token(message),
         }
         return {name: prefixes[name].replace("TOKEN", token) for name, token in tokens.items()}
 
     def _skeleton(self, language: _Language, with_voucher: bool, with_pixel: bool):
         key = (with_voucher, with_pixel)
         if key not in language.skeletons:
-            values = {name: marker(name) for name in ("restore_link", "unsubscribe_link")}
+            links = ("restore_link", "unsubscribe_link", "feedback_link")
+            values = {name: marker(name) for name in links}
             values["voucher_code"] = marker("voucher_code") if with_voucher else ""
             context = {
                 "message": {"language": language.code}, "body_html": marker("body_html"),
                 "lines_html": marker("lines_html"), "values": values,
                 "shop_name": settings.SHOP_NAME,
                 "open_pixel": marker("open_pixel") if with_pixel else "",
+                "feedback_reasons": LeaveReason.choices,
             }  # fmt: skip
             with translation.override(language.code):
                 html = render_to_string("recovery/email/message.html", context)
@@ -140,6 +146,7 @@ class Renderer:
             "restore_link": links["restore"],
             "voucher_code": message.voucher.code if message.voucher_id else "",
             "unsubscribe_link": links["unsubscribe"],
+            "feedback_link": links.get("feedback", ""),
         }
         subject = " ".join(fill(message.subject, values).split())  # a mail header is one line
         body = fill(message.body, values)
@@ -154,12 +161,24 @@ class Renderer:
             "restore_link": html_values["restore_link"],
             "unsubscribe_link": html_values["unsubscribe_link"],
             "voucher_code": html_values["voucher_code"], "open_pixel": escape(links["open"]),
+            "feedback_link": html_values["feedback_link"],
         }  # fmt: skip
         text_markers = {"body_text": body, "restore_link": values["restore_link"],
                         "unsubscribe_link": values["unsubscribe_link"],
                         "voucher_code": values["voucher_code"], "open_pixel": links["open"],
-                        "body_html": "", "lines_html": ""}  # fmt: skip
+                        "body_html": "", "lines_html": "",
+                        "feedback_link": values["feedback_link"]}  # fmt: skip
         # The placeholders' values too: a WhatsApp template takes them as its parameters.
         return {**values, "subject": subject, "text": _fill_markers(text, text_markers),
                 "html": _fill_markers(html, markers), "body": body,
-                "unsubscribe_link": links["unsubscribe"]}  # fmt: skip
+                "unsubscribe_link": links["unsubscribe"], "feedback_link": values["feedback_link"],
+                "sms_text": sms_text(body, values["feedback_link"], language.code)}  # fmt: skip
+
+
+def sms_text(body: str, feedback_link: str, language: str) -> str:
+    """An SMS or WhatsApp text: the body, and the "why did you leave?" link unless the body
+    has it already (``{feedback_link}``)."""
+    if not feedback_link or feedback_link in body:
+        return body
+    with translation.override(language):
+        return f"{body}\n{_('Why did you leave?')} {feedback_link}"

@@ -69,7 +69,8 @@ def skip_reason(message: RecoveryMessage, ordered_since: bool) -> str:
     customer, cart = message.customer, message.cart
     if customer.unsubscribed_at is not None:
         return SkipReason.UNSUBSCRIBED
-    if not consent_allows(customer, cart.market if cart else None, message.channel):
+    if not message.requested and not consent_allows(customer, cart.market if cart else None,
+                                                    message.channel):  # fmt: skip
         return SkipReason.NO_CONSENT
     if cart is None or cart.status in CLOSED or ordered_since:
         return SkipReason.ORDERED
@@ -360,7 +361,7 @@ def _unconfirmed_since(message: RecoveryMessage) -> datetime | None:
 def _dispatch(message: RecoveryMessage, content: dict[str, str], mailer: _Mailer) -> str:
     """Hand the message to its channel; return the gateway's id for it ("" for e-mail)."""
     if message.channel == Channel.SMS:
-        return send_sms(to=message.customer.phone, text=content["body"][:600],
+        return send_sms(to=message.customer.phone, text=content["sms_text"][:600],
                         unconfirmed_since=_unconfirmed_since(message))  # fmt: skip
     if message.channel == Channel.WHATSAPP:
         return send_whatsapp(

@@ -8,17 +8,23 @@
 - A cart saved through the ORM, or reopened by an unpaid order's expiry, may become, or stop
   being, its customer's latest abandoned cart (``recovery.latest_carts``). Carts that were
   never abandoned cost no query here.
+
+And what recovery tells the layers above it (the reports): ``leave_feedback_given``.
 """
 
 from __future__ import annotations
 
 from django.db.models.signals import post_delete, post_save
-from django.dispatch import receiver
+from django.dispatch import Signal, receiver
 
 from cart.models import Cart, CartStatus
 from checkout.services import order_expired, order_placed
 from recovery import latest_carts
 from recovery.models import MessageStatus, RecoveryMessage
+
+# Sent after commit when a shopper answered "why did you leave?" (first answer or a changed
+# one): sender=LeaveFeedback, feedback=<LeaveFeedback>.
+leave_feedback_given = Signal()
 
 
 @receiver(order_placed, dispatch_uid="recovery_attribute_order")

@@ -18,6 +18,8 @@ class ConsentSource(models.TextChoices):
     ACCOUNT = "account", _("Account")
     ADMIN = "admin", _("Admin")
     IMPORT = "import", _("Import")
+    # The shopper asked to have their cart saved by e-mail (exit intent, recovery.capture).
+    SAVED_CART = "saved_cart", pgettext_lazy("consent given during", "Saving the cart")
 
 
 class Customer(models.Model):

@@ -433,7 +433,7 @@ def test_saudi_shopper_pays_cash_on_delivery_in_arabic(page: Page, demo, artifac
     expect(page.locator("[data-field=phone] .error")).to_be_visible()
     assert Order.objects.count() == 0
     expect(page.locator("input[name=payment_method][value=cod]")).to_be_checked()
-    expect(page.locator("input[name=email]")).to_have_value(SA_ADDRESS["email"])
+    expect(page.locator("form[data-checkout] input[name=email]")).to_have_value(SA_ADDRESS["email"])
     expect(fee_row).to_be_visible()
     no_horizontal_overflow(page, "checkout page with an error")
 
@@ -492,7 +492,7 @@ def test_german_shopper_pays_with_the_sandbox_card(page: Page, demo, artifacts):
     assert summary_total(page) == cart["total"]
     assert EUR_DE.search(cart["total"])
     # Opt-in market: the marketing consent starts unticked.
-    expect(page.locator("input[name=marketing_consent]")).not_to_be_checked()
+    expect(page.locator("form[data-checkout] input[name=marketing_consent]")).not_to_be_checked()
     screenshot(page, artifacts / "checkout-de-DE.png")
     no_horizontal_overflow(page, "checkout page")
 
