@@ -218,6 +218,9 @@ LANGUAGES = [
     ("ar", _("Arabic")),
     ("zh-hans", _("Simplified Chinese")),
     ("ja", _("Japanese")),
+    ("es", _("Spanish")),
+    ("it", _("Italian")),
+    ("tr", _("Turkish")),
 ]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 MODELTRANSLATION_DEFAULT_LANGUAGE = "en"
@@ -248,7 +251,8 @@ SHOP_COUNTRY_HEADERS = env_list("SHOP_COUNTRY_HEADERS", "CF-IPCountry,CloudFront
 
 # django-money: the currencies a price may be entered in, and how rates are fetched.
 CURRENCIES = (
-    "EUR", "USD", "CAD", "GBP", "PLN", "BRL", "SAR", "AED", "CNY", "JPY", "CHF", "BHD",
+    "EUR", "USD", "CAD", "GBP", "PLN", "BRL", "SAR", "AED", "CNY", "JPY", "CHF", "BHD", "TRY",
+    "MXN",
 )  # fmt: skip
 DEFAULT_CURRENCY = BASE_CURRENCY
 EXCHANGE_BACKEND = os.environ.get("EXCHANGE_BACKEND", "shop.exchange.RecordedRatesBackend")

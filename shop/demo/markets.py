@@ -132,6 +132,7 @@ STANDARD_DELIVERY: Texts = {
     "ar": "الشحن العادي",
     "zh-hans": "标准配送",
     "ja": "通常配送",
+    "es": "Envío estándar", "it": "Spedizione standard", "tr": "Standart teslimat",
 }
 EXPRESS_DELIVERY: Texts = {
     "en": "Express delivery",
@@ -143,6 +144,7 @@ EXPRESS_DELIVERY: Texts = {
     "ar": "الشحن السريع",
     "zh-hans": "特快配送",
     "ja": "お急ぎ便",
+    "es": "Envío urgente", "it": "Spedizione espressa", "tr": "Hızlı teslimat",
 }
 ECONOMY_DELIVERY: Texts = {
     "en": "Economy delivery (untracked)",
@@ -154,6 +156,9 @@ ECONOMY_DELIVERY: Texts = {
     "ar": "الشحن الاقتصادي (بدون تتبع)",
     "zh-hans": "经济配送（无物流跟踪）",
     "ja": "エコノミー配送（追跡なし）",
+    "es": "Envío económico (sin seguimiento)",
+    "it": "Spedizione economica (non tracciata)",
+    "tr": "Ekonomik teslimat (takipsiz)",
 }
 PARCEL_LOCKER: Texts = {
     "en": "InPost parcel locker",
@@ -165,6 +170,7 @@ PARCEL_LOCKER: Texts = {
     "ar": "خزائن طرود InPost",
     "zh-hans": "InPost 自提柜",
     "ja": "InPost 宅配ロッカー",
+    "es": "Taquilla InPost", "it": "Locker InPost", "tr": "InPost kargo dolabı",
 }
 COURIER: Texts = {
     "en": "Courier to your door",
@@ -176,6 +182,7 @@ COURIER: Texts = {
     "ar": "التوصيل إلى باب المنزل",
     "zh-hans": "快递送货上门",
     "ja": "宅配便（玄関先まで）",
+    "es": "Mensajero a domicilio", "it": "Corriere a domicilio", "tr": "Kapıya kurye ile teslim",
 }
 
 # --- Trust badges shared by every market -----------------------------------------------------
@@ -192,6 +199,9 @@ SECURE_PAYMENT = Badge(
         "ar": "دفع آمن بتشفير SSL",
         "zh-hans": "SSL 加密，安全支付",
         "ja": "SSL暗号化による安全なお支払い",
+        "es": "Pago seguro con cifrado SSL",
+        "it": "Pagamento sicuro con crittografia SSL",
+        "tr": "SSL şifrelemeyle güvenli ödeme",
     },
 )
 FREE_RETURNS = Badge(
@@ -206,6 +216,9 @@ FREE_RETURNS = Badge(
         "ar": "إرجاع مجاني خلال 30 يومًا",
         "zh-hans": "30 天免费退货",
         "ja": "30日間返品無料",
+        "es": "Devoluciones gratuitas durante 30 días",
+        "it": "Reso gratuito entro 30 giorni",
+        "tr": "30 gün ücretsiz iade",
     },
 )
 DUTIES_PAID_AR: Texts = {
