@@ -284,6 +284,10 @@ PAYMENT_PROVIDERS = {
     else "checkout.payments.offline.Pix",
     "boleto": _online,
     "konbini": _online,
+    # OXXO cash vouchers (Mexico): Stripe's, or a test voucher staff mark paid (DEBUG only).
+    "oxxo": "checkout.payments.stripe.Stripe"
+    if STRIPE_SECRET_KEY
+    else "checkout.payments.offline.OxxoTestVoucher",
     "*": _online,
 }
 
@@ -311,8 +315,8 @@ def env_minutes(name: str, defaults: dict[str, int]) -> dict[str, int]:
 # which are redirects to a card or wallet page). Cash on delivery has none: it is confirmed.
 PAYMENT_WINDOWS = env_minutes(
     "PAYMENT_WINDOWS",
-    {"pix": 30, "boleto": 3 * 24 * 60, "konbini": 3 * 24 * 60, "bank_transfer": 7 * 24 * 60,
-     "cod": 0, "*": 60},
+    {"pix": 30, "boleto": 3 * 24 * 60, "konbini": 3 * 24 * 60, "oxxo": 3 * 24 * 60,
+     "bank_transfer": 7 * 24 * 60, "cod": 0, "*": 60},
 )  # fmt: skip
 BANK_TRANSFER_ACCOUNT = {
     "holder": os.environ.get("BANK_ACCOUNT_HOLDER", SHOP_NAME),
