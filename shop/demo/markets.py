@@ -929,9 +929,10 @@ MARKETS: tuple[MarketData, ...] = (
         ),
         price_rounding=PriceRounding.NINETY_NINE,
         # E-commerce parcels from abroad pay a flat-rate levy on the goods value under the
-        # simplified regime for postal and express consignments (30 % for goods of EU origin
-        # since 2025), prepaid here so that nothing is due on delivery. Source: Customs
-        # Regulation, art. 122 (express consignments) and Presidential Decree 9378 (2025).
+        # simplified regime for postal and express consignments (30 % for goods of EU origin,
+        # as amended in 2024), prepaid here so that nothing is due on delivery. Source: the
+        # Turkish Customs Regulation's provisions on postal and express consignments; check
+        # the current rate before going live, it has changed often.
         duty_mode=DutyMode.DDP,
         duty_rate="30",
         duty_de_minimis="0",
@@ -978,7 +979,7 @@ MARKETS: tuple[MarketData, ...] = (
         price_rounding=PriceRounding.WHOLE,
         # EU-Mexico Free Trade Agreement: goods of EU origin enter free of duty; the IVA is
         # collected at checkout, so nothing is due on delivery. Source: TLCUEM, Decision 2/2000
-        # of the EU-Mexico Joint Council, art. 4.
+        # of the EU-Mexico Joint Council (trade in goods).
         duty_mode=DutyMode.DDP,
         duty_rate="0",
         abandonment_cutoff_minutes=60,
