@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.middleware.csrf import CsrfViewMiddleware
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
@@ -91,7 +92,7 @@ class CartAPIView(APIView):
     def cart_or_404(self, request):
         cart = current_cart(request)
         if cart is None:
-            raise NotFound({"cart": ["No cart."]})
+            raise NotFound({"cart": [_("No cart.")]})
         return cart
 
 

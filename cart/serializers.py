@@ -74,6 +74,11 @@ class ShippingOptionSerializer(serializers.Serializer):
     delivery_to = serializers.DateField()
 
 
+class InstalmentSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    amount = MoneySerializer()
+
+
 class PaymentOptionSerializer(serializers.Serializer):
     code = serializers.CharField()
     name = serializers.CharField()
@@ -82,6 +87,7 @@ class PaymentOptionSerializer(serializers.Serializer):
     min_order = MoneySerializer(allow_null=True)
     max_order = MoneySerializer(allow_null=True)
     max_instalments = serializers.IntegerField()
+    instalments = InstalmentSerializer(many=True)
 
 
 class FreeShippingSerializer(serializers.Serializer):
@@ -229,7 +235,9 @@ def pricing_json(pricing, context: dict) -> dict:
         "payment_options": [
             {"code": str(o.code), "name": str(o.name), "fee": money(o.fee),
              "available": o.available, "min_order": money(o.min_order),
-             "max_order": money(o.max_order), "max_instalments": o.max_instalments}
+             "max_order": money(o.max_order), "max_instalments": o.max_instalments,
+             "instalments": [{"count": i.count, "amount": money(i.amount)}
+                             for i in o.instalments]}
             for o in pricing.payment_options
         ],  # fmt: skip
         "trust_badges": [{"kind": str(b.kind), "text": str(b.text)} for b in pricing.trust_badges],

@@ -86,6 +86,14 @@ _FORMAT_CODES: dict[str, tuple[AddressField, ...]] = {
 # the shopper's language, not the country: it is about how the form reads to the person typing.
 FAMILY_NAME_FIRST_LANGUAGES = frozenset({"ja", "zh", "ko", "hu", "vi"})
 
+# Fields a country's couriers need that Google's data leaves optional. Türkiye: the data
+# requires the district (ilçe, the form's "city") but not the province (il), yet district names
+# repeat across provinces ("Merkez" is in most of them) and Turkish carriers and the national
+# address register (UAVT) file every address under its il.
+EXTRA_REQUIRED: Mapping[str, frozenset[AddressField]] = MappingProxyType({
+    "TR": frozenset({AddressField.COUNTRY_AREA}),
+})
+
 # Longest accepted input per field: the customer record keeps names in 100 characters, and a
 # JSON snapshot should not carry a novel. Phone is the raw input; stored as E.164 (<= 16).
 MAX_LENGTHS: Mapping[str, int] = MappingProxyType({
@@ -289,7 +297,7 @@ def _address_layout(country_code: str, language: str, phone_required: bool) -> A
         F.CITY_AREA: _label(_CITY_AREA_LABELS, rules.city_area_type, "suburb"),
         F.POSTAL_CODE: _POSTAL_CODE_LABELS[postal_type],
     }
-    required = set(rules.required_fields) | {F.LAST_NAME}
+    required = set(rules.required_fields) | {F.LAST_NAME} | EXTRA_REQUIRED.get(country_code, set())
     if phone_required:
         required.add(F.PHONE)
     specs: dict[str, AddressFieldSpec] = {}
@@ -650,7 +658,7 @@ def validate_address(
             else:
                 fail(field, _INVALID, "invalid")
 
-    for name in (F.FIRST_NAME, F.LAST_NAME, F.COMPANY_NAME, F.PHONE):
+    for name in (F.FIRST_NAME, F.LAST_NAME, F.COMPANY_NAME, F.COUNTRY_AREA, F.PHONE):
         spec = layout.fields.get(name)
         if spec and spec.required and not values[name] and name not in errors:
             fail(name, _REQUIRED, "required")

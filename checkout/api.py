@@ -7,6 +7,7 @@ payment method; placing needs the total the shopper was shown and refuses if it 
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
@@ -97,7 +98,7 @@ class QuoteView(CartAPIView):
             set_region(cart=cart, region=data["region"], activity=activity_for(request))
         country = (data.get("country") or request.shop.country).upper()
         if country not in request.shop_markets:
-            raise ValidationError({"country": ["We do not ship to this country."]})
+            raise ValidationError({"country": [_("We do not ship to this country.")]})
         locale = request.shop
         if country != locale.country:
             market = request.shop_markets[country]
@@ -146,7 +147,9 @@ class PlaceOrderView(CartAPIView):
     def post(self, request):
         key = request.headers.get("Idempotency-Key", "").strip()
         if not key or len(key) > 80:
-            raise ValidationError({"Idempotency-Key": ["Send a unique Idempotency-Key header."]})
+            raise ValidationError(
+                {"Idempotency-Key": [_("Send a unique Idempotency-Key header.")]}
+            )
         data = self.validated(PlaceOrderSerializer, request)
         placed = order_of_cart_token(cart_token_from_request(request))
         if placed is not None and placed.idempotency_key == scoped_key(placed.cart, key):

@@ -26,6 +26,7 @@ from django.utils import timezone, translation
 
 from checkout.models import Order, OrderStatus
 from checkout.selectors import order_for_confirmation
+from shop.locale import language_tag
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +56,8 @@ def _send_once_locked(order_id: int, *, marker: str, template: str, when) -> boo
             text = render_to_string(f"checkout/email/{template}.txt", context)
             html = render_to_string(f"checkout/email/{template}.html", context)
         message = EmailMultiAlternatives(
-            subject=subject, body=text, from_email=settings.DEFAULT_FROM_EMAIL, to=[order.email]
+            subject=subject, body=text, from_email=settings.DEFAULT_FROM_EMAIL, to=[order.email],
+            headers={"Content-Language": language_tag(order.language)},
         )
         message.attach_alternative(html, "text/html")
         message.send()

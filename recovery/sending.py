@@ -49,6 +49,7 @@ from recovery.models import (
 )
 from recovery.rendering import Renderer
 from shop.consent import skip_reason_for
+from shop.locale import language_tag
 from shop.models import Customer, Market
 
 logger = logging.getLogger(__name__)
@@ -220,7 +221,8 @@ def _email(message: RecoveryMessage, content: dict[str, str]) -> EmailMultiAlter
         subject=content["subject"], body=content["text"], from_email=settings.DEFAULT_FROM_EMAIL,
         to=[message.customer.email],
         headers={"List-Unsubscribe": f"<{content['unsubscribe_link']}>",
-                 "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
+                 "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+                 "Content-Language": language_tag(message.language)},
     )  # fmt: skip
     email.attach_alternative(content["html"], "text/html")
     return email
@@ -315,7 +317,8 @@ class _Mailer:
                 sender=self.sender, to=message.customer.email, subject=content["subject"],
                 text=content["text"], html=content["html"],
                 headers={"List-Unsubscribe": f"<{content['unsubscribe_link']}>",
-                         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
+                         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+                         "Content-Language": language_tag(message.language)},
             )  # fmt: skip
         if data is None:
             self.connection.send_messages([_email(message, content)])

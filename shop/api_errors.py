@@ -73,6 +73,8 @@ class JSONParser(parsers.JSONParser):
             return super().parse(io.BytesIO(raw), media_type, parser_context)
         except RecursionError:
             raise exceptions.ParseError(_("The JSON body is nested too deeply.")) from None
+        except exceptions.ParseError:  # DRF's message is English with Python's json details
+            raise exceptions.ParseError(_("The request body is not valid JSON.")) from None
 
 
 def too_many_message(wait: int) -> str:

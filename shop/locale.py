@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.http import HttpRequest
-from django.utils.translation import get_language
+from django.utils.translation import get_language, to_locale
 from django.utils.translation.trans_real import parse_accept_lang_header
 
 from shop.models import Market
@@ -31,6 +31,12 @@ class ShopLocale:
     @property
     def prices_include_tax(self) -> bool:
         return self.market.prices_include_tax if self.market else True
+
+
+def language_tag(language: str) -> str:
+    """The BCP 47 tag of a Django language code, as ``Content-Language`` and ``lang`` want it:
+    ``pt-br`` -> ``pt-BR``, ``zh-hans`` -> ``zh-Hans``, ``es`` -> ``es``."""
+    return to_locale(language).replace("_", "-")
 
 
 def header_name(header: str) -> str:

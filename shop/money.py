@@ -112,9 +112,19 @@ def format_money(money: Money, language: str, country: str | None = None) -> str
     return _formatted(money.amount, str(money.currency), language, country)
 
 
+# Locales whose CLDR data sets ``minimumGroupingDigits`` to 2: a four-digit amount is written
+# without a group separator (Spain: ``1234,50 €``, but ``12.345,00 €``). Babel ignores that
+# field, so the shop applies it here. Latin American Spanish (es_419, es_MX) groups from four
+# digits (``$1,234.50``) and is not listed. Polish also sets it in CLDR, yet Polish shops and
+# the shop's own Polish pages write ``1 234,56 zł``, so it stays grouped.
+MIN_TWO_DIGIT_GROUPING = frozenset({"es", "es_ES"})
+
+
 @lru_cache(maxsize=8192)
 def _formatted(amount: Decimal, currency: str, language: str, country: str | None) -> str:
     """Babel's formatting is slow and a shop shows the same few amounts over and over."""
+    locale = babel_locale(language, country)
+    grouped = not (str(locale) in MIN_TWO_DIGIT_GROUPING and abs(amount) < 10000)
     return format_currency(
-        amount, currency, locale=babel_locale(language, country), currency_digits=True
+        amount, currency, locale=locale, currency_digits=True, group_separator=grouped
     )

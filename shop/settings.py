@@ -250,6 +250,9 @@ LANGUAGES = [
     ("ar", _("Arabic")),
     ("zh-hans", _("Simplified Chinese")),
     ("ja", _("Japanese")),
+    ("es", _("Spanish")),
+    ("it", _("Italian")),
+    ("tr", _("Turkish")),
 ]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 MODELTRANSLATION_DEFAULT_LANGUAGE = "en"
@@ -280,7 +283,8 @@ SHOP_COUNTRY_HEADERS = env_list("SHOP_COUNTRY_HEADERS", "CF-IPCountry,CloudFront
 
 # django-money: the currencies a price may be entered in, and how rates are fetched.
 CURRENCIES = (
-    "EUR", "USD", "CAD", "GBP", "PLN", "BRL", "SAR", "AED", "CNY", "JPY", "CHF", "BHD",
+    "EUR", "USD", "CAD", "GBP", "PLN", "BRL", "SAR", "AED", "CNY", "JPY", "CHF", "BHD", "TRY",
+    "MXN",
 )  # fmt: skip
 DEFAULT_CURRENCY = BASE_CURRENCY
 EXCHANGE_BACKEND = os.environ.get("EXCHANGE_BACKEND", "shop.exchange.RecordedRatesBackend")
@@ -312,6 +316,10 @@ PAYMENT_PROVIDERS = {
     else "checkout.payments.offline.Pix",
     "boleto": _online,
     "konbini": _online,
+    # OXXO cash vouchers (Mexico): Stripe's, or a test voucher staff mark paid (DEBUG only).
+    "oxxo": "checkout.payments.stripe.Stripe"
+    if STRIPE_SECRET_KEY
+    else "checkout.payments.offline.OxxoTestVoucher",
     "*": _online,
 }
 
@@ -339,8 +347,8 @@ def env_minutes(name: str, defaults: dict[str, int]) -> dict[str, int]:
 # which are redirects to a card or wallet page). Cash on delivery has none: it is confirmed.
 PAYMENT_WINDOWS = env_minutes(
     "PAYMENT_WINDOWS",
-    {"pix": 30, "boleto": 3 * 24 * 60, "konbini": 3 * 24 * 60, "bank_transfer": 7 * 24 * 60,
-     "cod": 0, "*": 60},
+    {"pix": 30, "boleto": 3 * 24 * 60, "konbini": 3 * 24 * 60, "oxxo": 3 * 24 * 60,
+     "bank_transfer": 7 * 24 * 60, "cod": 0, "*": 60},
 )  # fmt: skip
 BANK_TRANSFER_ACCOUNT = {
     "holder": os.environ.get("BANK_ACCOUNT_HOLDER", SHOP_NAME),

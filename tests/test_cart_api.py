@@ -329,11 +329,11 @@ def test_a_bad_body_is_a_400_with_field_errors_and_changes_nothing(shop, client,
     assert contents(Cart.objects.get()) == [("BOOK", 1)]
 
 
-def test_a_body_that_is_not_json_is_a_400(shop, client):
+def test_a_body_that_is_not_json_is_a_400_in_the_shoppers_language(shop, client):
     response = post(client, LINES, '{"sku": "SHIRT-M",')
 
     assert response.status_code == 400
-    assert "JSON parse error" in response.json()["detail"]
+    assert response.json()["detail"] == "The request body is not valid JSON."
 
 
 def test_a_form_encoded_body_works_like_json(shop, client):

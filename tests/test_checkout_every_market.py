@@ -1,5 +1,8 @@
 """Every demo market can be checked out end to end: its language, currency, address format,
-phone rule and a payment method it offers, ending on a confirmation (or the provider's page)."""
+phone rule and a payment method it offers, ending on a confirmation (or the provider's page).
+
+17 markets, whose own languages are 12: every shop language is one market's default language;
+Switzerland and Canada are also checked out in their other languages."""
 
 from __future__ import annotations
 
@@ -35,7 +38,15 @@ ADDRESSES = {
     "CN": {"street_address": "建国路 1 号", "city": "朝阳区",
            "country_area": "北京市", "postal_code": "100022"},
     "JP": {"street_address": "千代田1-1", "country_area": "東京都", "postal_code": "100-0001"},
+    "CH": {"street_address": "Bahnhofstrasse 1", "city": "Zürich", "postal_code": "8001"},
+    "LI": {"street_address": "Städtle 1", "city": "Vaduz", "postal_code": "9490"},
+    "TR": {"street_address": "Caferağa Mah. Moda Cad. No: 10 D: 3", "city": "Kadıköy",
+           "country_area": "İstanbul", "postal_code": "34710"},
+    "MX": {"street_address": "Av. Chapultepec 480", "city_area": "Americana",
+           "city": "Guadalajara", "country_area": "Jal.", "postal_code": "44160"},
 }  # fmt: skip
+# Markets that serve more than their default language (language, country).
+OTHER_LANGUAGES = [("CH", "fr"), ("CH", "it"), ("CA", "fr")]
 
 
 def mobile(country: str) -> str:
@@ -49,16 +60,29 @@ def demo(db):
     Variant.objects.filter(track_stock=True).update(stock_quantity=50)
 
 
-def countries():
+def cases():
+    """(country, language): every country in its market's language, then the other languages
+    of multilingual markets."""
     from shop.demo.markets import MARKETS  # the demo's own list, so a new market is tested too
 
-    return sorted({country for market in MARKETS for country in market.countries})
+    by_country = {country: market.language for market in MARKETS for country in market.countries}
+    return sorted(by_country.items()) + OTHER_LANGUAGES
 
 
-@pytest.mark.parametrize("country", countries())
-def test_a_shopper_in_each_demo_market_can_check_out(demo, client, country):
+def test_the_demo_has_seventeen_markets_in_twelve_languages():
+    from django.conf import settings
+
+    from shop.demo.markets import MARKETS
+
+    assert len(MARKETS) == 17
+    assert len(settings.LANGUAGES) == 12
+    assert {market.language for market in MARKETS} == {code for code, _ in settings.LANGUAGES}
+    assert set(ADDRESSES) == {country for market in MARKETS for country in market.countries}
+
+
+@pytest.mark.parametrize(("country", "language"), cases())
+def test_a_shopper_in_each_demo_market_can_check_out(demo, client, country, language):
     row = MarketCountry.objects.select_related("market").get(country=country)
-    language = row.market.default_language
     sku = Variant.objects.filter(active=True, track_stock=True).order_by("sku").values_list(
         "sku", flat=True
     )[0]
@@ -106,3 +130,7 @@ def test_a_shopper_in_each_demo_market_can_check_out(demo, client, country):
     assert order.language == language
     next_page = response["Location"]
     assert "/checkout/order/" in next_page or "/checkout/sandbox/" in next_page
+    if "/checkout/order/" in next_page:  # offline methods: the confirmation in the language
+        confirmation = client.get(next_page)
+        assert confirmation.status_code == 200
+        assert f'lang="{language}"' in confirmation.text

@@ -176,3 +176,24 @@ def test_a_pix_mail_has_the_copia_e_cola_even_when_the_worker_is_faster_than_the
     payload = order.payments.get().instructions["payload"]
     assert len(smtp.messages) == 1
     assert payload in smtp.messages[0].part("text/plain")
+
+
+@pytest.mark.parametrize(("country", "language", "tag", "method"),
+                         [("JP", "ja", "ja", "card"), ("BR", "pt-br", "pt-BR", "pix"),
+                          ("DE", "de", "de", "card")])  # fmt: skip
+def test_confirmation_lists_each_lines_variant_and_says_its_language(
+    world, smtp, country, language, tag, method
+):
+    order = world.place(world.checkout_cart(country, (world.shirt_m, 1)), method)
+    colour, size = {"ja": ("カラー", "ネイビー"), "pt-br": ("Cor", "Azul-marinho"),
+                    "de": ("Farbe", "Marineblau")}[language]  # fmt: skip
+    order.lines.update(attributes=[[colour, size, "#24324f"], [("サイズ" if language == "ja"
+                                                                else "Size"), "M", ""]])
+
+    assert send_order_confirmation(order.pk) is True
+
+    mail = smtp.messages[0]
+    assert mail.message["Content-Language"] == tag
+    for body in (mail.part("text/plain"), mail.part("text/html")):
+        assert f"{colour}: {size}" in body  # the variant, as the shopper chose it
+        assert ": M" in body

@@ -130,7 +130,7 @@ def test_update_exchange_rates_job_fetches_from_the_configured_feed(settings, ec
 
     count = update_exchange_rates("shop.exchange.EcbBackend")
 
-    assert count == 11  # 8 quoted by the ECB + 3 pegged to the US dollar
+    assert count == 13  # 10 quoted by the ECB + 3 pegged to the US dollar
     assert stored_rates("ecb")["CNY"] == Decimal("8.2390")
 
 
@@ -147,7 +147,7 @@ def test_rates_job_runs_on_a_real_rq_worker(redis_url):
     job.refresh()
     assert worked
     assert job.get_status() == rq.job.JobStatus.FINISHED, job.latest_result().exc_string
-    assert job.return_value() == 11
+    assert job.return_value() == 13
     assert stored_rates("recorded")["JPY"] == Decimal("180.12")
 
 

@@ -23,6 +23,10 @@ AMOUNT = Decimal("1234.56")
         ("en", "GBP", "GB", "£1,234.56"),
         ("en", "USD", "US", "$1,234.56"),
         ("zh-hans", "CNY", "CN", "¥1,234.56"),
+        ("es", "EUR", "ES", f"1234,56{NBSP}€"),  # Spain groups from five digits (CLDR)
+        ("es", "MXN", "MX", "$1,234.56"),
+        ("it", "EUR", "IT", f"1.234,56{NBSP}€"),
+        ("tr", "TRY", "TR", "₺1.234,56"),
     ],
 )
 def test_amount_is_formatted_for_the_shoppers_locale(language, currency, country, expected):
@@ -55,6 +59,15 @@ def test_saudi_riyal_in_arabic_uses_the_arabic_sign_and_right_to_left_marks():
 def test_us_dollar_is_written_us_dollar_where_the_dollar_sign_is_ambiguous():
     assert format_money(Money(AMOUNT, "USD"), "en", "CA") == "US$1,234.56"
     assert format_money(Money(AMOUNT, "CAD"), "en", "CA") == "$1,234.56"
+
+
+def test_language_and_country_are_independent_for_spanish():
+    # The same language writes the peso the Mexican way and the euro the Spanish way; an
+    # amount of five digits is grouped in Spain too.
+    assert format_money(Money(AMOUNT, "MXN"), "es", "MX") == "$1,234.56"
+    assert format_money(Money(AMOUNT, "EUR"), "es", "ES") == f"1234,56{NBSP}€"
+    assert format_money(Money("12345.6", "EUR"), "es", "ES") == f"12.345,60{NBSP}€"
+    assert format_money(Money(AMOUNT, "MXN"), "en", "MX") == "MX$1,234.56"
 
 
 def test_format_without_country_uses_the_languages_own_locale():

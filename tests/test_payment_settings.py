@@ -63,7 +63,8 @@ def test_payment_windows_default_per_method_and_are_overridden_from_the_environm
         "PAYMENT_WINDOWS"
     ]
 
-    assert default == {"pix": 30, "boleto": 4320, "konbini": 4320, "bank_transfer": 10080,
+    assert default == {"pix": 30, "boleto": 4320, "konbini": 4320, "oxxo": 4320,
+                       "bank_transfer": 10080,
                        "cod": 0, "*": 60}  # fmt: skip
     assert (changed["pix"], changed["*"], changed["boleto"]) == (15, 120, 7200)
     assert changed["bank_transfer"] == 10080

@@ -6,8 +6,12 @@ from decimal import Decimal
 
 from moneyed import Money
 
-from cart.pricing.types import ZERO, PaymentOption, rounded
+from cart.pricing.types import ZERO, Instalment, PaymentOption, rounded
 from shop.models import PaymentMethod
+
+# The instalment counts card issuers offer most (Turkish "taksit", Brazilian "parcelas"); a
+# method shows those up to its ``max_instalments``, each with the amount of one payment.
+INSTALMENT_COUNTS = (2, 3, 6, 9, 12)
 
 
 def payment_options(
@@ -22,9 +26,21 @@ def payment_options(
             min_order=_limit(method.min_order_amount, currency),
             max_order=_limit(method.max_order_amount, currency),
             max_instalments=method.max_instalments,
+            instalments=instalment_plans(amount + method.fee, currency, method.max_instalments),
         )
         for method in methods
     ]
+
+
+def instalment_plans(total: Decimal, currency: str, max_count: int) -> tuple[Instalment, ...]:
+    """``total`` split into each usual number of payments up to ``max_count``."""
+    if total <= 0:
+        return ()
+    return tuple(
+        Instalment(count=count, amount=rounded(total / count, currency))
+        for count in INSTALMENT_COUNTS
+        if count <= max_count
+    )
 
 
 def _limit(amount: Decimal | None, currency: str) -> Money | None:

@@ -83,6 +83,15 @@ class ShippingOption:
 
 
 @dataclass(frozen=True)
+class Instalment:
+    """One way to split a card payment: ``count`` payments of ``amount`` (the total divided,
+    rounded to the minor unit; the card issuer settles the last cent on the final one)."""
+
+    count: int
+    amount: Money
+
+
+@dataclass(frozen=True)
 class PaymentOption:
     code: str
     name: str
@@ -91,6 +100,7 @@ class PaymentOption:
     min_order: Money | None
     max_order: Money | None
     max_instalments: int
+    instalments: tuple[Instalment, ...] = ()
 
 
 @dataclass(frozen=True)

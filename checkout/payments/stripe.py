@@ -19,7 +19,7 @@ The flow has the shape of the sandbox provider, so the checkout treats both alik
 - **Outcome**: ``handle_return`` asks Stripe for the session and its PaymentIntent, whatever the
   query string says; ``handle_webhook`` verifies ``Stripe-Signature`` with the endpoint secret.
 
-- **Vouchers and Pix**: Boleto, Konbini and Pix (``PIX_PROVIDER=stripe``) go through the same
+- **Vouchers and Pix**: Boleto, Konbini, OXXO and Pix (``PIX_PROVIDER=stripe``) go through the same
   session; the shopper gets the voucher or QR code on Stripe's page, the session completes
   "unpaid", and ``checkout.session.async_payment_succeeded`` (webhook) confirms the money. The
   voucher expires with the order's payment window.
@@ -82,6 +82,7 @@ METHOD_TYPES: dict[str, str] = {
     "alipay": "alipay",
     "wechat_pay": "wechat_pay",
     "konbini": "konbini",
+    "oxxo": "oxxo",
 }
 
 # Where Stripe's API exponent differs from ISO 4217/CLDR: ISK stays two-decimal in the API
@@ -138,6 +139,8 @@ def voucher_options(method_type: str | None, method: str) -> dict[str, Any]:
     if method_type in {"boleto", "konbini"}:
         days = min(60, max(1, minutes // (24 * 60)))
         return {method_type: {"expires_after_days": days}}
+    if method_type == "oxxo":  # Stripe: 1 to 7 days
+        return {"oxxo": {"expires_after_days": min(7, max(1, minutes // (24 * 60)))}}
     if method_type == "pix":
         seconds = min(1_209_600, max(10, minutes * 60))
         return {"pix": {"expires_after_seconds": seconds}}

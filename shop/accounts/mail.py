@@ -8,15 +8,21 @@ import logging
 import django_rq
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.utils.translation import get_language
 from redis.exceptions import RedisError
+
+from shop.locale import language_tag
 
 logger = logging.getLogger(__name__)
 
 
-def send_account_mail(*, to: str, subject: str, text: str, html: str | None = None) -> None:
-    """The job: send one rendered mail."""
+def send_account_mail(
+    *, to: str, subject: str, text: str, html: str | None = None, language: str = ""
+) -> None:
+    """The job: send one rendered mail (``language``: the BCP 47 tag it was rendered in)."""
     message = EmailMultiAlternatives(
-        subject=subject, body=text, from_email=settings.DEFAULT_FROM_EMAIL, to=[to]
+        subject=subject, body=text, from_email=settings.DEFAULT_FROM_EMAIL, to=[to],
+        headers={"Content-Language": language} if language else None,
     )
     if html:
         message.attach_alternative(html, "text/html")
@@ -29,7 +35,7 @@ def queue_account_mail(*, to: str, subject: str, text: str, html: str | None = N
     try:
         django_rq.get_queue("mail").enqueue(
             send_account_mail, to=to, subject=" ".join(subject.split()), text=text, html=html,
-            job_timeout=60,
+            language=language_tag(get_language() or settings.LANGUAGE_CODE), job_timeout=60,
         )  # fmt: skip
     except RedisError:
         logger.exception("Could not queue an account mail")

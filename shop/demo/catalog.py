@@ -77,7 +77,7 @@ def _load_images(product: Product, data: ProductData) -> dict[str | None, Produc
         swatch = VALUES["colour"][colour].swatch if colour else data.tint
         name = save_image(
             image_name(data.slug, colour or "main"),
-            product_svg(data.kind, swatch, data.name["en"]),
+            product_svg(data.kind, swatch),
         )
         colour_names = VALUES["colour"][colour].text if colour else {}
         alts = {

@@ -63,11 +63,16 @@ CUSTOMERS: tuple[CustomerData, ...] = (
       joined_days_ago=30),
     C("lotte.peeters@example.com", "Lotte", "Peeters", "BE", "nl", "0470 12 34 56",
       joined_days_ago=90, consent=CHECKOUT),
-    # Italy & Spain (served in English)
-    C("giulia.rossi@example.com", "Giulia", "Rossi", "IT", "en", "312 345 6789",
+    # Italy and Spain
+    C("giulia.rossi@example.com", "Giulia", "Rossi", "IT", "it", "312 345 6789",
       joined_days_ago=60),
-    C("lucia.garcia@example.com", "Lucía", "García", "ES", "en", "612 34 56 78",
+    C("lucia.garcia@example.com", "Lucía", "García", "ES", "es", "612 34 56 78",
       registered=True, joined_days_ago=180, consent=ADMIN),
+    # Switzerland (German and French speakers)
+    C("laura.meier@example.com", "Laura", "Meier", "CH", "de", "078 123 45 67",
+      registered=True, joined_days_ago=140, consent=ACCOUNT),
+    C("julien.favre@example.com", "Julien", "Favre", "CH", "fr", "079 234 56 78",
+      joined_days_ago=12),
     # Poland
     C("zofia.kowalska@example.com", "Zofia", "Kowalska", "PL", "pl", "512 345 678",
       registered=True, joined_days_ago=330, consent=ACCOUNT),
@@ -120,4 +125,14 @@ CUSTOMERS: tuple[CustomerData, ...] = (
       registered=True, joined_days_ago=350, consent=ACCOUNT),
     C("shota.suzuki@example.com", "翔太", "鈴木", "JP", "ja", "080-9876-5432",
       joined_days_ago=28),
+    # Türkiye
+    C("elif.yilmaz@example.com", "Elif", "Yılmaz", "TR", "tr", "0532 123 45 67",
+      registered=True, joined_days_ago=150, consent=ACCOUNT),
+    C("mehmet.kaya@example.com", "Mehmet", "Kaya", "TR", "tr", "0542 987 65 43",
+      joined_days_ago=6),
+    # Mexico
+    C("fernanda.lopez@example.com", "Fernanda", "López", "MX", "es", "33 1234 5678",
+      registered=True, joined_days_ago=120, consent=ACCOUNT),
+    C("diego.hernandez@example.com", "Diego", "Hernández", "MX", "es", "55 8765 4321",
+      joined_days_ago=4, consent=CHECKOUT),
 )  # fmt: skip

@@ -1,14 +1,14 @@
 """Product pictures for the demo, drawn as small SVGs so that the demo needs no binary files.
 
 Each picture is the outline of the product type filled with the variant's colour on a soft
-background of the same hue, with the product's name below. They are written through Django's
+background of the same hue. It holds no words: one picture serves every language, and a name
+drawn into it would stay English on a Japanese page (the product's name is beside it, and its
+translated alt text describes it). They are written through Django's
 default storage under a fixed name, so loading the demo again overwrites them instead of adding
 ``_a1b2c3`` copies.
 """
 
 from __future__ import annotations
-
-from xml.sax.saxutils import escape
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -166,8 +166,8 @@ def _lightness(colour: str) -> float:
     return (0.2126 * red + 0.7152 * green + 0.0722 * blue) / 255
 
 
-def product_svg(kind: str, colour: str, title: str) -> str:
-    """The picture of a product of ``kind`` in ``colour`` (a hex swatch), captioned ``title``."""
+def product_svg(kind: str, colour: str) -> str:
+    """The picture of a product of ``kind`` in ``colour`` (a hex swatch), without words."""
     lightness = _lightness(colour)
     if lightness > 0.7:  # a white product needs a darker background to stand out
         top, bottom = "#e4ded3", "#d2cabc"
@@ -185,9 +185,6 @@ def product_svg(kind: str, colour: str, title: str) -> str:
         '<ellipse cx="160" cy="266" rx="96" ry="8" fill="#000000" opacity="0.08"/>'
         '<g stroke-width="4" stroke-linejoin="round" stroke-linecap="round">'
         f"{shape}</g>"
-        '<text x="160" y="298" text-anchor="middle" font-family="system-ui, sans-serif" '
-        'font-size="17" font-weight="600" '
-        f'fill="#2f2b26" opacity="0.85">{escape(title)}</text>'
         "</svg>\n"
     )
 

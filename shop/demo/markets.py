@@ -132,6 +132,7 @@ STANDARD_DELIVERY: Texts = {
     "ar": "الشحن العادي",
     "zh-hans": "标准配送",
     "ja": "通常配送",
+    "es": "Envío estándar", "it": "Spedizione standard", "tr": "Standart teslimat",
 }
 EXPRESS_DELIVERY: Texts = {
     "en": "Express delivery",
@@ -143,6 +144,7 @@ EXPRESS_DELIVERY: Texts = {
     "ar": "الشحن السريع",
     "zh-hans": "特快配送",
     "ja": "お急ぎ便",
+    "es": "Envío urgente", "it": "Spedizione espressa", "tr": "Hızlı teslimat",
 }
 ECONOMY_DELIVERY: Texts = {
     "en": "Economy delivery (untracked)",
@@ -154,6 +156,9 @@ ECONOMY_DELIVERY: Texts = {
     "ar": "الشحن الاقتصادي (بدون تتبع)",
     "zh-hans": "经济配送（无物流跟踪）",
     "ja": "エコノミー配送（追跡なし）",
+    "es": "Envío económico (sin seguimiento)",
+    "it": "Spedizione economica (non tracciata)",
+    "tr": "Ekonomik teslimat (takipsiz)",
 }
 PARCEL_LOCKER: Texts = {
     "en": "InPost parcel locker",
@@ -165,6 +170,7 @@ PARCEL_LOCKER: Texts = {
     "ar": "خزائن طرود InPost",
     "zh-hans": "InPost 自提柜",
     "ja": "InPost 宅配ロッカー",
+    "es": "Taquilla InPost", "it": "Locker InPost", "tr": "InPost kargo dolabı",
 }
 COURIER: Texts = {
     "en": "Courier to your door",
@@ -176,6 +182,7 @@ COURIER: Texts = {
     "ar": "التوصيل إلى باب المنزل",
     "zh-hans": "快递送货上门",
     "ja": "宅配便（玄関先まで）",
+    "es": "Mensajero a domicilio", "it": "Corriere a domicilio", "tr": "Kapıya kurye ile teslim",
 }
 
 # --- Trust badges shared by every market -----------------------------------------------------
@@ -192,6 +199,9 @@ SECURE_PAYMENT = Badge(
         "ar": "دفع آمن بتشفير SSL",
         "zh-hans": "SSL 加密，安全支付",
         "ja": "SSL暗号化による安全なお支払い",
+        "es": "Pago seguro con cifrado SSL",
+        "it": "Pagamento sicuro con crittografia SSL",
+        "tr": "SSL şifrelemeyle güvenli ödeme",
     },
 )
 FREE_RETURNS = Badge(
@@ -206,6 +216,9 @@ FREE_RETURNS = Badge(
         "ar": "إرجاع مجاني خلال 30 يومًا",
         "zh-hans": "30 天免费退货",
         "ja": "30日間返品無料",
+        "es": "Devoluciones gratuitas durante 30 días",
+        "it": "Reso gratuito entro 30 giorni",
+        "tr": "30 gün ücretsiz iade",
     },
 )
 DUTIES_PAID_AR: Texts = {
@@ -363,30 +376,122 @@ MARKETS: tuple[MarketData, ...] = (
         ),
     ),
     MarketData(
-        code="italy-spain",
-        name={"en": "Italy & Spain"},
+        code="spain",
+        name={"en": "Spain", "es": "España"},
         currency="EUR",
-        language="en",
-        countries=("IT", "ES"),
-        taxes=vat("IT", "22", "10", "IVA") + vat("ES", "21", "10", "IVA"),
+        language="es",
+        countries=("ES",),
+        taxes=vat("ES", "21", "10", "IVA"),
         zones=(
             Zone(
-                "Italy & Spain",
-                ("IT", "ES"),
+                "Spain",
+                ("ES",),
                 (
-                    Shipping(STANDARD_DELIVERY, "DHL", "7.95", (3, 6), free_from="80"),
-                    Shipping(EXPRESS_DELIVERY, "UPS", "19.95", (2, 3)),
+                    Shipping(STANDARD_DELIVERY, "Correos Express", "5.95", (2, 4), free_from="60"),
+                    Shipping(EXPRESS_DELIVERY, "SEUR", "12.95", (1, 2)),
                 ),
             ),
         ),
         payments=card_wallets(
-            PaymentMethodCode.CARD, PaymentMethodCode.PAYPAL, PaymentMethodCode.KLARNA
+            PaymentMethodCode.CARD,
+            PaymentMethodCode.PAYPAL,
+            PaymentMethodCode.APPLE_PAY,
+            PaymentMethodCode.KLARNA,
         ),
         badges=(
             SECURE_PAYMENT,
             FREE_RETURNS,
-            delivery("Tracked delivery in 3–6 business days with DHL"),
-            review("★★★★★ “Perfect fit and beautiful fabric.” – Giulia, Milan"),
+            delivery(
+                "Delivered in 2–4 business days with Correos Express",
+                es="Entrega en 2–4 días laborables con Correos Express",
+            ),
+            review(
+                "★★★★★ “Beautiful fabric and a perfect fit.” – Lucía, Seville",
+                es="★★★★★ «Un tejido precioso y la talla perfecta.» – Lucía, Sevilla",
+            ),
+        ),
+    ),
+    MarketData(
+        code="italy",
+        name={"en": "Italy", "it": "Italia"},
+        currency="EUR",
+        language="it",
+        countries=("IT",),
+        taxes=vat("IT", "22", "10", "IVA"),
+        zones=(
+            Zone(
+                "Italy",
+                ("IT",),
+                (
+                    Shipping(STANDARD_DELIVERY, "BRT", "6.90", (2, 4), free_from="69"),
+                    Shipping(EXPRESS_DELIVERY, "UPS", "14.90", (1, 2)),
+                ),
+            ),
+        ),
+        payments=card_wallets(
+            PaymentMethodCode.CARD,
+            PaymentMethodCode.PAYPAL,
+            PaymentMethodCode.KLARNA,
+            PaymentMethodCode.APPLE_PAY,
+        ),
+        badges=(
+            SECURE_PAYMENT,
+            FREE_RETURNS,
+            delivery(
+                "Delivered in 2–4 business days with BRT",
+                it="Consegna in 2–4 giorni lavorativi con BRT",
+            ),
+            review(
+                "★★★★★ “Perfect fit and beautiful fabric.” – Giulia, Milan",
+                it="★★★★★ «Vestibilità perfetta e tessuto bellissimo.» – Giulia, Milano",
+            ),
+        ),
+    ),
+    MarketData(
+        code="switzerland",
+        name={"en": "Switzerland", "de": "Schweiz", "fr": "Suisse", "it": "Svizzera"},
+        currency="CHF",
+        language="de",  # French and Italian shoppers pick fr or it: one market, three languages
+        countries=("CH", "LI"),  # Liechtenstein shares the Swiss customs area, VAT and franc
+        taxes=vat("CH", "8.1", "2.6", "MWST") + vat("LI", "8.1", "2.6", "MWST"),
+        zones=(
+            Zone(
+                "Switzerland & Liechtenstein",
+                ("CH", "LI"),
+                (
+                    Shipping(STANDARD_DELIVERY, "Swiss Post", "9.90", (3, 5), free_from="100"),
+                    Shipping(EXPRESS_DELIVERY, "DHL Express", "24.90", (1, 2)),
+                ),
+            ),
+        ),
+        payments=card_wallets(
+            PaymentMethodCode.CARD, PaymentMethodCode.PAYPAL, PaymentMethodCode.APPLE_PAY
+        ),
+        price_rounding=PriceRounding.WHOLE,
+        # Outside the EU: every parcel crosses a customs border. Switzerland abolished its
+        # duties on industrial goods (clothing, shoes, household goods) on 1 January 2024;
+        # import VAT remains, and a foreign seller registered for Swiss VAT charges it at
+        # checkout (the MWST rates above), so nothing is due on delivery. Sources: Federal
+        # Council, "Abolition of industrial tariffs" (2024); Swiss VAT Act, art. 7 para. 3
+        # (mail-order rule).
+        duty_mode=DutyMode.DDP,
+        duty_rate="0",
+        marketing_opt_in_required=True,  # Swiss UCA art. 3 para. 1 (o): consent for mass mail
+        badges=(
+            SECURE_PAYMENT,
+            FREE_RETURNS,
+            delivery(
+                "Duties and VAT paid: no fees on delivery",
+                de="Zoll und MWST bezahlt: keine Gebühren bei der Lieferung",
+                fr="Droits de douane et TVA payés : aucuns frais à la livraison",
+                it="Dazi e IVA pagati: nessun costo alla consegna",
+            ),
+            review(
+                "★★★★★ “Fine quality, and no customs fees at the door.” – Laura, Zurich",
+                de="★★★★★ «Feine Qualität und keine Zollgebühren an der Tür.» – Laura, Zürich",
+                fr="★★★★★ « Belle qualité, et aucun frais de douane à la porte. » – Laura, Zurich",
+                it="★★★★★ «Ottima qualità e nessuna spesa doganale alla porta.» – Laura, Zurigo",
+            ),
         ),
     ),
     MarketData(
@@ -795,6 +900,101 @@ MARKETS: tuple[MarketData, ...] = (
             review(
                 "★★★★★ “Great quality and carefully packed.” – Misaki, Tokyo",
                 ja="★★★★★「品質が良く、梱包もとても丁寧でした。」– 美咲さん（東京）",
+            ),
+        ),
+    ),
+    MarketData(
+        code="turkey",
+        name={"en": "Türkiye", "tr": "Türkiye"},
+        currency="TRY",
+        language="tr",
+        countries=("TR",),
+        # KDV: 20 % standard, 10 % on most food; shown prices include it (Turkish law on
+        # price labels requires the price with all taxes).
+        taxes=vat("TR", "20", "10", "KDV"),
+        zones=(
+            Zone(
+                "Türkiye",
+                ("TR",),
+                (
+                    Shipping(STANDARD_DELIVERY, "PTT Kargo", "299.99", (5, 9), free_from="2999"),
+                    Shipping(EXPRESS_DELIVERY, "DHL Express", "899.99", (2, 4)),
+                ),
+            ),
+        ),
+        payments=(
+            # Turkish cards pay in "taksit": the card choice shows each plan and its amount.
+            Payment(PaymentMethodCode.CARD, max_instalments=12),
+            Payment(PaymentMethodCode.COD, fee="49.99", max_order="10000"),  # kapıda ödeme
+        ),
+        price_rounding=PriceRounding.NINETY_NINE,
+        # E-commerce parcels from abroad pay a flat-rate levy on the goods value under the
+        # simplified regime for postal and express consignments (30 % for goods of EU origin,
+        # as amended in 2024), prepaid here so that nothing is due on delivery. Source: the
+        # Turkish Customs Regulation's provisions on postal and express consignments; check
+        # the current rate before going live, it has changed often.
+        duty_mode=DutyMode.DDP,
+        duty_rate="30",
+        duty_de_minimis="0",
+        abandonment_cutoff_minutes=60,
+        marketing_opt_in_required=True,  # Law 6563: commercial messages need prior consent
+        phone_required=True,  # couriers text and call a mobile number; cash on delivery
+        badges=(
+            SECURE_PAYMENT,
+            FREE_RETURNS,
+            delivery(
+                "Duties included: no fees on delivery",
+                tr="Gümrük vergileri dahil: teslimatta ek ücret yok",
+            ),
+            review(
+                "★★★★★ “Great fabric quality and fast delivery.” – Elif, Istanbul",
+                tr="★★★★★ “Kumaş kalitesi harika, kargo çok hızlıydı.” – Elif, İstanbul",
+            ),
+        ),
+    ),
+    MarketData(
+        code="mexico",
+        name={"en": "Mexico", "es": "México"},
+        currency="MXN",
+        language="es",  # formatted the Mexican way (es_MX: $1,234.50), not Spain's
+        countries=("MX",),
+        # IVA 16 %, shown in the price (Ley Federal de Protección al Consumidor, art. 7 bis);
+        # most food is zero-rated.
+        taxes=vat("MX", "16", "0", "IVA"),
+        zones=(
+            Zone(
+                "Mexico",
+                ("MX",),
+                (
+                    Shipping(STANDARD_DELIVERY, "Estafeta", "199", (6, 10), free_from="1999"),
+                    Shipping(EXPRESS_DELIVERY, "DHL Express", "599", (3, 5)),
+                ),
+            ),
+        ),
+        payments=(
+            Payment(PaymentMethodCode.CARD, max_instalments=12),  # meses sin intereses
+            # Cash at an OXXO store with a voucher; OXXO takes at most MX$10,000 per voucher.
+            Payment(PaymentMethodCode.OXXO, min_order="10", max_order="10000"),
+        ),
+        price_rounding=PriceRounding.WHOLE,
+        # EU-Mexico Free Trade Agreement: goods of EU origin enter free of duty; the IVA is
+        # collected at checkout, so nothing is due on delivery. Source: TLCUEM, Decision 2/2000
+        # of the EU-Mexico Joint Council (trade in goods).
+        duty_mode=DutyMode.DDP,
+        duty_rate="0",
+        abandonment_cutoff_minutes=60,
+        marketing_opt_in_required=False,  # LFPDPPP: privacy notice and an opt-out
+        phone_required=True,  # couriers call before delivering
+        badges=(
+            SECURE_PAYMENT,
+            FREE_RETURNS,
+            delivery(
+                "Taxes and duties included: nothing to pay on delivery",
+                es="Impuestos incluidos: nada que pagar al recibir tu pedido",
+            ),
+            review(
+                "★★★★★ “Excellent quality, it arrived before I expected.” – Fernanda, Guadalajara",
+                es="★★★★★ “Excelente calidad, llegó antes de lo esperado.” – Fernanda, Guadalajara",
             ),
         ),
     ),

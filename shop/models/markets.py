@@ -296,6 +296,7 @@ class PaymentMethodCode(models.TextChoices):
     ALIPAY = "alipay", _("Alipay")
     WECHAT_PAY = "wechat_pay", _("WeChat Pay")
     KONBINI = "konbini", _("Konbini")
+    OXXO = "oxxo", _("OXXO")
     BANK_TRANSFER = "bank_transfer", _("Bank transfer")
 
 

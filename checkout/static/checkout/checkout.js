@@ -75,6 +75,16 @@
         shippingCell.textContent = pricing.shipping.is_free
           ? shippingCell.getAttribute("data-free-text") : pricing.shipping.price.formatted;
       }
+      (pricing.payment_options || []).forEach(function (option) {
+        var plans = form.querySelector("[data-instalments=" + option.code + "]");
+        if (!plans) return;
+        (option.instalments || []).forEach(function (plan) {
+          var el = plans.querySelector("[data-instalment='" + plan.count + "']");
+          if (!el) return;
+          el.textContent = el.textContent.replace(el.getAttribute("data-amount"), plan.amount.formatted);
+          el.setAttribute("data-amount", plan.amount.formatted);
+        });
+      });
       var fee = form.querySelector(".payment-fee");
       if (fee) fee.hidden = !Number(pricing.payment_fee.amount);
       form.querySelector("[data-expected-total]").value = pricing.total.amount;
