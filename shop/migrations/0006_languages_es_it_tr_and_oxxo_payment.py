@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('shop', '0004_verbose_names'),
+        ('shop', '0005_consent_source_saved_cart'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('recovery', '0003_flows_and_delivery_status'),
+        ('recovery', '0004_leave_feedback'),
     ]
 
     operations = [
