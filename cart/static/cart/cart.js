@@ -75,6 +75,31 @@
       });
   }
 
+  function lineUrl(form) {
+    return apiBase + "lines/" + form.getAttribute("data-line-form") + "/";
+  }
+
+  // The typed quantity of a line: 0 removes it; anything else goes to the server as typed, and
+  // a refusal (not a number, more than in stock, too many) shows the shop's message next to the
+  // field. The form is ``novalidate``: the browser's own bubble would stop it before the shop.
+  function sendTyped(form) {
+    var input = form.querySelector("input[name=quantity]");
+    var value = input.value.trim();
+    if (form.getAttribute("data-sending") === value) return;  // Enter, then the change event
+    form.setAttribute("data-sending", value);
+    var error = form.querySelector("[data-quantity-error]");
+    var request = value === "0" ? api("DELETE", lineUrl(form), null, form)
+      : api("PATCH", lineUrl(form), { quantity: /^\d{1,9}$/.test(value) ? Number(value) : value }, form);
+    return request  // the count changes once the new lines are in: the page agrees with itself
+      .then(function (data) { return refresh().then(function () { setCount(data.item_count || 0); }); })
+      .catch(function (failure) {
+        form.removeAttribute("data-sending");
+        var message = firstError(failure.data) || failure.message || "";
+        if (error) error.textContent = message; else status(message);
+        input.setAttribute("aria-invalid", "true");
+      });
+  }
+
   document.addEventListener("submit", function (event) {
     var form = event.target;
     var submitter = event.submitter;
@@ -98,14 +123,12 @@
     }
     if (form.matches("[data-line-form]")) {
       event.preventDefault();
-      var line = form.getAttribute("data-line-form");
-      var url = apiBase + "lines/" + line + "/";
       if (submitter && submitter.hasAttribute("data-remove")) {
-        handle(api("DELETE", url, null, form));
+        handle(api("DELETE", lineUrl(form), null, form));
+      } else if (submitter && submitter.name === "set_quantity") {
+        handle(api("PATCH", lineUrl(form), { quantity: Number(submitter.value) }, form));
       } else {
-        var value = submitter && submitter.name === "set_quantity" ? submitter.value
-          : form.querySelector("input[name=quantity]").value;
-        handle(api("PATCH", url, { quantity: Number(value) }, form));
+        sendTyped(form);  // Enter in the field (the hidden default button) or "Update"
       }
       return;
     }
@@ -120,9 +143,13 @@
     }
   });
 
-  // Shipping choice applies at once.
+  // Shipping choice applies at once; so does a typed quantity when the field is left.
   document.addEventListener("change", function (event) {
     var input = event.target;
+    if (input.name === "quantity" && input.form && input.form.matches("[data-line-form]")) {
+      if (input.value.trim() !== input.getAttribute("data-quantity")) sendTyped(input.form);
+      return;
+    }
     if (input.name === "shipping_method" && input.form && input.form.matches("[data-shipping-form]")) {
       input.form.submit();
     }
