@@ -209,6 +209,23 @@ def test_placing_with_cash_on_delivery_lands_on_the_confirmation(world, client):
     assert Cart.objects.get(pk=cart.pk).status == CartStatus.CONVERTED
 
 
+@pytest.mark.parametrize(("country", "method"), [("DE", "bank_transfer"), ("SA", "cod")])
+def test_the_confirmation_title_is_plain_text(world, client, country, method):
+    """The tab shows the title's text as it is: a tag inside <title> is shown raw
+    ("… · Demo Shop<script src=…>"), so the page's script sits in the body."""
+    use_cart(client, world.checkout_cart(country, (world.shirt_m, 1)))
+    page = client.get(url(country))
+    placed = client.post(url(country), form_data(page, country, method))
+    confirmation = html(client.get(placed["Location"]))
+
+    titles = re.findall(r"<title>(.*?)</title>", confirmation, re.S)
+    with translation.override(LANGUAGES[country]):
+        expected = f"{gettext('Thank you for your order')} · {django_settings.SHOP_NAME}"
+    assert titles == [expected]
+    head, body = confirmation.split("</head>", 1)
+    assert "checkout/checkout" in body and "checkout/checkout" not in head
+
+
 def test_placing_with_the_sandbox_card_goes_to_the_sandbox_page(world, client):
     use_cart(client, world.checkout_cart("DE", (world.shirt_m, 2)))
     page = client.get(url("DE"))
