@@ -137,7 +137,13 @@ def test_us_page_adds_the_states_sales_tax_once_the_state_is_chosen(world, clien
     expected_tax = (taxed * Decimal("0.08875")).quantize(Decimal("0.01"))
     assert pricing.tax.amount == expected_tax
     assert pricing.total.amount == page.context["pricing"].total.amount + expected_tax
-    assert "Tax is added to the prices shown." in html(response)
+    # The state is known: "depends on your state" goes, "added to the prices" shows.
+    assert '<span data-tax-note="known">Tax is added to the prices shown.</span>' in html(response)
+    assert (
+        '<span data-tax-note="unknown" hidden>Sales tax depends on your state and is added at '
+        "checkout.</span>"
+    ) in html(response)
+    assert '<span data-tax-note="unknown">' in html(page)
     assert format_money(pricing.tax, "en", "US") in html(response)
 
 
