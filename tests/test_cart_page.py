@@ -140,7 +140,11 @@ def test_us_cart_page_says_tax_comes_with_the_address(shop, client):
 
     assert "$11.59" in html and "$23.18" in html
     assert "$29.17" in html  # 23.18 + 5.99, no tax yet
-    assert 'data-money="tax" data-when-known>Calculated from your address<' in html  # no amount
+    assert (  # no amount
+        'data-money="tax" data-when-known data-unknown-text="Calculated from your address">'
+        "Calculated from your address<"
+    ) in html
+    assert '<span data-tax-note="unknown">Sales tax depends on your state' in html
     assert "Calculated from your address" in html
 
 
