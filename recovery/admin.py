@@ -53,7 +53,7 @@ from recovery.selectors import (
     with_abandoned_cart,
     with_abandoned_cart_filter,
 )
-from shop.admin import CustomerAdmin
+from shop.admin import CustomerAdmin, CustomerCountryFilter
 from shop.models import Customer
 from shop.money import MissingRateError, format_money
 
@@ -160,7 +160,7 @@ class RecoveryCustomerAdmin(CustomerAdmin):
     list_display = ["display_name", "email", "customer_type", "country_name", "language",
                     "marketing_consent", "cart_icon", "cart_value", "abandoned_time"]  # fmt: skip
     list_filter = [AbandonedCartFilter, CustomerTypeFilter, AbandonedDateFilter,
-                   "marketing_consent", "language", "country"]  # fmt: skip
+                   "marketing_consent", "language", CustomerCountryFilter]  # fmt: skip
     list_select_related = ["user"]
     list_per_page = 50
     # "50,406 results (100,036 total)": the total is a second count over every customer on each
