@@ -378,7 +378,9 @@ class CampaignTextFormSet(BaseInlineFormSet):
                                             "variants, or write A.") % {"label": variant})
 
 
-class CampaignTextInline(_DraftOnlyInline, admin.StackedInline):
+class CampaignTextInline(_DraftOnlyInline, admin.TabularInline):
+    """One row per variant and language (stacked, twelve languages made a page of their own)."""
+
     model = CampaignText
     formset = CampaignTextFormSet
     extra = 1
@@ -388,7 +390,9 @@ class CampaignTextInline(_DraftOnlyInline, admin.StackedInline):
         field = super().formfield_for_dbfield(db_field, request, **kwargs)
         if db_field.name == "body":
             field.help_text = PLACEHOLDERS_HELP
+            field.widget.attrs.update(rows=4, cols=60)
         elif db_field.name == "variant":
+            field.widget.attrs.update(size=3)
             field.help_text = _("A for the newsletter's own text, or the label of a variant.")
         return field
 
