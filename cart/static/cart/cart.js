@@ -53,8 +53,20 @@
   var root = document.querySelector("[data-cart]");
   var apiBase = root ? root.getAttribute("data-api") : "/api/v1/cart/";
 
+  // A quantity the shopper is typing (not yet sent) is never replaced under their fingers: the
+  // refresh waits until they leave the field (which sends it).
+  var deferred = false;
+  function typing() {
+    var el = document.activeElement;
+    if (!el || el.name !== "quantity" || !el.form || !el.form.matches("[data-line-form]")) return false;
+    var value = el.value.trim();
+    return value !== el.getAttribute("data-quantity") && value !== el.form.getAttribute("data-sending");
+  }
+
   function refresh() {
     if (!root) return Promise.resolve();
+    if (typing()) { deferred = true; return Promise.resolve(); }
+    deferred = false;
     return fetch(root.getAttribute("data-fragment"), { credentials: "same-origin" })
       .then(function (response) { return response.text(); })
       .then(function (html) { root.innerHTML = html; startCountdowns(); });
@@ -152,6 +164,12 @@
     }
     if (input.name === "shipping_method" && input.form && input.form.matches("[data-shipping-form]")) {
       input.form.submit();
+    }
+  });
+
+  document.addEventListener("focusout", function (event) {
+    if (deferred && event.target.name === "quantity") {
+      setTimeout(function () { if (deferred) refresh(); }, 0);
     }
   });
 
