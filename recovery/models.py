@@ -10,6 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
@@ -231,6 +232,12 @@ class CampaignVariant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.campaign} {self.label}"
+
+    def clean(self) -> None:
+        if self.voucher_kind == "percentage" and not self.voucher_percentage:
+            raise ValidationError(
+                {"voucher_percentage": _("Enter the percentage the voucher takes off.")}
+            )
 
 
 class CampaignText(models.Model):

@@ -228,3 +228,14 @@ def test_a_variant_named_a_is_refused(client, staff, campaign):
     assert re.search(r"Name the variant B, C… \(variant A is the newsletter itself\)\.",
                      response.text)  # fmt: skip
     assert not CampaignVariant.objects.exists()
+
+
+def test_a_percentage_voucher_without_its_percentage_is_refused(client, staff, campaign):
+    variants = [{"label": "B", "weight": "1", "voucher_kind": "percentage",
+                 "voucher_percentage": ""}]  # fmt: skip
+    response = client.post(change_url(campaign),
+                           form_data(campaign, existing_texts(campaign), variants))  # fmt: skip
+
+    assert response.status_code == 200
+    assert "Enter the percentage the voucher takes off." in response.text
+    assert not CampaignVariant.objects.exists()
