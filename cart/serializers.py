@@ -256,15 +256,29 @@ def pricing_json(pricing, context: dict) -> dict:
     }
 
 
+class QuantityField(serializers.IntegerField):
+    """A whole number from 1 to ``CART_MAX_LINE_QUANTITY``, refused with the cart's own message
+    (the one the cart page shows next to its field), not DRF's generic one."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(min_value=1, max_value=settings.CART_MAX_LINE_QUANTITY, **kwargs)
+
+    def to_internal_value(self, data) -> int:
+        from cart.services import CartError, parse_quantity
+
+        try:
+            return parse_quantity(data)
+        except CartError as error:
+            raise serializers.ValidationError(error.messages[0], code=error.code) from None
+
+
 class AddLineSerializer(serializers.Serializer):
     sku = serializers.CharField(max_length=64)
-    quantity = serializers.IntegerField(
-        min_value=1, max_value=settings.CART_MAX_LINE_QUANTITY, default=1
-    )
+    quantity = QuantityField(default=1)
 
 
 class QuantitySerializer(serializers.Serializer):
-    quantity = serializers.IntegerField(min_value=1, max_value=settings.CART_MAX_LINE_QUANTITY)
+    quantity = QuantityField()
 
 
 class VoucherSerializer(serializers.Serializer):

@@ -3,6 +3,7 @@ to the cart page (post/redirect/get); ``cart.js`` sends the same changes through
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -21,10 +22,27 @@ cart_write = rate_limited(CART_WRITE_THROTTLES)
 
 
 def cart_page(request: HttpRequest) -> HttpResponse:
+    return _render_cart(request)
+
+
+def _render_cart(request: HttpRequest, quantity_error: dict | None = None) -> HttpResponse:
+    """The cart page (or its fragment); ``quantity_error`` puts a refused quantity back in its
+    field with the reason next to it (status 400), so the shopper sees what they typed."""
     cart = current_cart(request)
     pricing = price_for_request(request, cart)
-    template = "cart/_cart.html" if request.GET.get("fragment") else "cart/cart.html"
-    return render(request, template, {"cart": cart, "pricing": pricing})
+    fragment = request.method == "GET" and request.GET.get("fragment")
+    context = {
+        "cart": cart,
+        "pricing": pricing,
+        "max_quantity": settings.CART_MAX_LINE_QUANTITY,
+        "quantity_error": quantity_error,
+    }
+    return render(
+        request,
+        "cart/_cart.html" if fragment else "cart/cart.html",
+        context,
+        status=400 if quantity_error else 200,
+    )
 
 
 def _back(request: HttpRequest, default: str) -> HttpResponse:
@@ -65,22 +83,26 @@ def add(request: HttpRequest) -> HttpResponse:
 @require_POST
 @cart_write
 def update_line(request: HttpRequest, line_id: int) -> HttpResponse:
+    """A stepper button names the new quantity; Enter in the field, "Update" or leaving the
+    field (the script) sends the typed one. A typed 0 removes the line, as shoppers expect; any
+    other refused value comes back in its field with the reason next to it."""
     cart = current_cart(request)
-    if cart is not None:
-        activity = activity_for(request)
-        if "remove" in request.POST:
-            _run(request, lambda: services.remove_line(cart=cart, line_id=line_id,
-                                                       activity=activity))  # fmt: skip
+    if cart is None:
+        return redirect("cart:page")
+    activity = activity_for(request)
+    typed = request.POST.get("set_quantity") or request.POST.get("quantity", "")
+    try:
+        if "remove" in request.POST or typed.strip() == "0":
+            services.remove_line(cart=cart, line_id=line_id, activity=activity)
         else:
-            _run(
-                request,
-                lambda: services.set_quantity(
-                    cart=cart, line_id=line_id,
-                    # a stepper button names the new quantity; "Update" sends the typed one
-                    quantity=request.POST.get("set_quantity") or request.POST.get("quantity"),
-                    activity=activity,
-                ),
-            )  # fmt: skip
+            services.set_quantity(cart=cart, line_id=line_id, quantity=typed, activity=activity)
+    except CartError as error:
+        if error.field != "quantity":
+            messages.error(request, error.messages[0])
+            return redirect("cart:page")
+        return _render_cart(
+            request, {"line": line_id, "value": typed[:12], "message": error.messages[0]}
+        )
     return redirect("cart:page")
 
 

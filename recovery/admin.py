@@ -4,18 +4,22 @@ the cart with each product and when it was added. Extends the shop's and the car
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from datetime import timedelta
+from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import ListFilter
 from django.core.exceptions import PermissionDenied
+from django.forms.models import BaseInlineFormSet
 from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import get_script_prefix, path, reverse
 from django.utils import timezone, translation
 from django.utils.dateparse import parse_date
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -24,16 +28,32 @@ from moneyed import Money
 from cart.admin import CartAdmin
 from cart.models import Cart
 from cart.pricing import locale_for_cart, price_cart
-from recovery.campaigns import begin_sending, previews, progress, recipients, summary
-from recovery.forms import MessageForm, default_body, default_subject
+from recovery.campaigns import (
+    begin_sending,
+    languages_to_preview,
+    preview,
+    progress,
+    recipients,
+    summary,
+    variant_for,
+    variant_split,
+)
+from recovery.forms import PLACEHOLDERS_HELP, MessageForm, default_body, default_subject
 from recovery.manual import preview_manual_message, send_manual_message
-from recovery.models import Campaign, CampaignStatus, CampaignText, RecoveryMessage
+from recovery.models import (
+    FIRST_VARIANT,
+    Campaign,
+    CampaignStatus,
+    CampaignText,
+    CampaignVariant,
+    RecoveryMessage,
+)
 from recovery.selectors import (
     customers_abandoned_between,
     with_abandoned_cart,
     with_abandoned_cart_filter,
 )
-from shop.admin import CustomerAdmin
+from shop.admin import CustomerAdmin, CustomerCountryFilter
 from shop.models import Customer
 from shop.money import MissingRateError, format_money
 
@@ -140,7 +160,7 @@ class RecoveryCustomerAdmin(CustomerAdmin):
     list_display = ["display_name", "email", "customer_type", "country_name", "language",
                     "marketing_consent", "cart_icon", "cart_value", "abandoned_time"]  # fmt: skip
     list_filter = [AbandonedCartFilter, CustomerTypeFilter, AbandonedDateFilter,
-                   "marketing_consent", "language", "country"]  # fmt: skip
+                   "marketing_consent", "language", CustomerCountryFilter]  # fmt: skip
     list_select_related = ["user"]
     list_per_page = 50
     # "50,406 results (100,036 total)": the total is a second count over every customer on each
@@ -292,35 +312,183 @@ class RecoveryMessageAdmin(admin.ModelAdmin):
         return False
 
 
-class CampaignTextInline(admin.StackedInline):
+def _is_draft(campaign) -> bool:
+    return campaign is None or campaign.status == CampaignStatus.DRAFT
+
+
+class _DraftOnlyInline:
+    """Rows of a newsletter can change while it is a draft only."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return _is_draft(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return _is_draft(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return _is_draft(obj) and super().has_delete_permission(request, obj)
+
+
+def _voucher_kind_field(db_field):
+    from django import forms
+
+    from recovery.forms import VOUCHER_CHOICES
+
+    return forms.ChoiceField(choices=VOUCHER_CHOICES, required=False,
+                             label=db_field.verbose_name)  # fmt: skip
+
+
+class CampaignVariantInline(_DraftOnlyInline, admin.TabularInline):
+    """Variants B, C… of an A/B test; variant A is the newsletter itself."""
+
+    model = CampaignVariant
+    extra = 0
+    fields = ["label", "weight", "voucher_kind", "voucher_percentage"]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "voucher_kind":
+            return _voucher_kind_field(db_field)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+
+def _posted_variant_labels(data) -> set[str]:
+    """The variant labels in the page's variant rows (saved or new, not marked for deletion)."""
+    prefix = CampaignVariant._meta.get_field("campaign").remote_field.get_accessor_name()
+    try:
+        total = int(data.get(f"{prefix}-TOTAL_FORMS", 0))
+    except (TypeError, ValueError):
+        return set()
+    labels = {
+        data.get(f"{prefix}-{i}-label", "").strip() for i in range(min(total, 100))
+        if not data.get(f"{prefix}-{i}-DELETE")
+    }  # fmt: skip
+    return labels - {""}
+
+
+class CampaignTextFormSet(BaseInlineFormSet):
+    """A text belongs to variant A or to a variant listed on the same page."""
+
+    def clean(self) -> None:
+        super().clean()
+        labels = {FIRST_VARIANT} | _posted_variant_labels(self.data)
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None) or {}
+            variant = data.get("variant")
+            if variant and not data.get("DELETE") and variant not in labels:
+                form.add_error("variant", _("There is no variant “%(label)s”: add it under "
+                                            "variants, or write A.") % {"label": variant})
+
+
+class CampaignTextInline(_DraftOnlyInline, admin.TabularInline):
+    """One row per variant and language (stacked, twelve languages made a page of their own)."""
+
     model = CampaignText
+    formset = CampaignTextFormSet
     extra = 1
-    help_text = _("Placeholders: %(names)s")
+    fields = ["variant", "language", "subject", "body"]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "body":
+            field.help_text = PLACEHOLDERS_HELP
+            field.widget.attrs.update(rows=4, cols=60)
+        elif db_field.name == "variant":
+            field.widget.attrs.update(size=3)
+            field.help_text = _("A for the newsletter's own text, or the label of a variant.")
+        return field
+
+
+# Names of selected customers shown on the newsletter page; the rest are counted and linked.
+SELECTED_NAMES_SHOWN = 10
+# Up to this many, "show them in the customer list" links to the list filtered by their ids.
+SELECTED_LINKED = 300
+
+
+def _variant_counts(campaign: Campaign, everyone) -> list[tuple[str, int]]:
+    """Recipients per variant, when the newsletter tests more than one."""
+    split = variant_split(campaign)
+    if len(split) == 1:
+        return []
+    counts = Counter(variant_for(campaign, r.customer_id, split) for r in everyone if not r.skip)
+    return [(label, counts.get(label, 0)) for label, _weight in split]
+
+
+def _preview_context(request, campaign: Campaign, everyone) -> dict:
+    """One preview at a time: the language and variant chosen by ``?preview=de&variant=B``
+    links (no script needed), else the first language and variant A."""
+    languages = languages_to_preview(campaign, everyone)
+    if not languages:
+        return {}
+    labels = [label for label, _weight in variant_split(campaign)]
+    language = request.GET.get("preview")
+    language = language if language in languages else next(iter(languages))
+    variant = request.GET.get("variant")
+    variant = variant if variant in labels else FIRST_VARIANT
+    names = dict(settings.LANGUAGES)
+
+    def link(lang: str, label: str) -> str:
+        return "?" + urlencode({"preview": lang, "variant": label}) + "#campaign-preview"
+
+    return {
+        "preview_languages": [(code, names.get(code, code), link(code, variant), code == language)
+                              for code in languages],  # fmt: skip
+        "preview_variants": [(label, link(language, label), label == variant)
+                             for label in labels] if len(labels) > 1 else [],  # fmt: skip
+        "preview": preview(campaign, languages[language], language, variant),
+        "preview_language": language,
+        "preview_variant": variant,
+    }
 
 
 @admin.register(Campaign)
 class CampaignAdmin(admin.ModelAdmin):
-    """Write the newsletter per language, check who gets it and who is skipped, preview it,
-    then send (needs the permission "Can send recovery messages") and watch it progress."""
+    """Write the newsletter per language (and per variant for an A/B test), check who gets it
+    and who is skipped, preview it one language at a time, then send (needs the permission
+    "Can send recovery messages") and watch it progress. Once sending, it is read-only."""
 
     list_display = ["name", "audience", "abandoned_from", "abandoned_to", "status", "created_at"]
     list_filter = ["status", "audience"]
-    readonly_fields = ["status", "created_by", "created_at", "started_at"]
+    readonly_fields = ["selected_customers", "status", "created_by", "created_at", "started_at"]
     fields = ["name", "audience", ("abandoned_from", "abandoned_to"), "market", "min_cart_value",
-              ("voucher_kind", "voucher_percentage", "voucher_days"), "customer_ids",
+              "selected_customers",
+              ("voucher_kind", "voucher_percentage", "voucher_days"), "variant_a_weight",
               "status", "created_by", "created_at", "started_at"]  # fmt: skip
-    inlines = [CampaignTextInline]
+    inlines = [CampaignVariantInline, CampaignTextInline]
     change_form_template = "admin/recovery/campaign/change_form.html"
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if db_field.name == "voucher_kind":
-            from django import forms
-
-            from recovery.forms import VOUCHER_CHOICES
-
-            return forms.ChoiceField(choices=VOUCHER_CHOICES, required=False,
-                                     label=db_field.verbose_name)  # fmt: skip
+            return _voucher_kind_field(db_field)
         return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        """A newsletter that is being (or was) sent is what went out: read-only."""
+        return _is_draft(obj) and super().has_change_permission(request, obj)
+
+    @admin.display(description=_("selected customers"))
+    def selected_customers(self, campaign):
+        ids = campaign.customer_ids or []
+        if not ids:
+            return _("None selected: everyone in the audience.")
+        shown = Customer.objects.filter(pk__in=ids[:SELECTED_NAMES_SHOWN]).order_by("pk")
+        names = format_html_join(
+            ", ", '<a href="{}">{}</a>',
+            ((reverse("admin:shop_customer_change", args=[c.pk]), c.full_name or c.email or c.pk)
+             for c in shown),
+        )  # fmt: skip
+        count = ngettext("%(count)s customer selected", "%(count)s customers selected",
+                         len(ids)) % {"count": len(ids)}  # fmt: skip
+        more = len(ids) - SELECTED_NAMES_SHOWN
+        rest = ""
+        if more > 0:
+            rest = ngettext(" and %(count)s more", " and %(count)s more", more) % {"count": more}
+        if len(ids) <= SELECTED_LINKED:
+            listed = reverse("admin:shop_customer_changelist") + "?id__in=" + ",".join(
+                str(int(pk)) for pk in ids
+            )
+            return format_html('{}: {}{} (<a href="{}">{}</a>)', count, names, rest, listed,
+                               _("show them in the customer list"))  # fmt: skip
+        return format_html("{}: {}{}", count, names, rest)
 
     def save_model(self, request, obj, form, change):
         if not obj.created_by:
@@ -340,16 +508,17 @@ class CampaignAdmin(admin.ModelAdmin):
         campaign = self.get_object(request, object_id)
         extra_context = extra_context or {}
         if campaign is not None:
-            # The audience is read for a draft only (once for both); once sending, the outbox
+            # The audience is read for a draft only (once for all); once sending, the outbox
             # rows are the list, and their progress is shown.
             draft = campaign.status == CampaignStatus.DRAFT
             everyone = recipients(campaign) if draft else []
             extra_context.update(
                 summary=summary(campaign, everyone),
-                previews=previews(campaign, everyone) if draft else {},
+                variant_counts=_variant_counts(campaign, everyone),
                 progress=progress(campaign),
                 can_send=request.user.has_perm("recovery.send_recovery_message"),
                 campaign=campaign,
+                **(_preview_context(request, campaign, everyone) if draft else {}),
             )
         return super().change_view(request, object_id, form_url, extra_context)
 
@@ -381,6 +550,7 @@ class CampaignAdmin(admin.ModelAdmin):
             raise PermissionDenied
         campaign.refresh_from_db(fields=["status"])
         return JsonResponse({**progress(campaign), "status": campaign.status})
+
 
 
 @admin.action(

@@ -8,6 +8,12 @@ queues each part's rows in batches as soon as they are written, each an RQ job t
 one mail connection (``recovery.sending``). From the admin, a large audience is prepared by an
 RQ job (``prepare_campaign``), never in the request: the page shows its progress, which is the
 outbox rows' statuses.
+
+A/B tests: a newsletter is variant A (its own texts and voucher); ``CampaignVariant`` rows add
+B, C… with their weights. Each customer's variant is a hash of the customer and the newsletter
+(``recovery.variants``), so it is the same on every run and needs no stored assignment; the
+outbox row records it (``RecoveryMessage.variant``) with that variant's subject and text, and
+sending gives that variant's voucher.
 """
 
 from __future__ import annotations
@@ -25,9 +31,11 @@ from django.utils import timezone
 from cart.models import Cart, CartLine, CartStatus
 from checkout.models import Order
 from recovery.models import (
+    FIRST_VARIANT,
     AudienceType,
     Campaign,
     CampaignStatus,
+    CampaignText,
     Channel,
     MessageStatus,
     RecoveryMessage,
@@ -36,6 +44,7 @@ from recovery.models import (
 from recovery.outbox import rendered
 from recovery.selectors import local_day_bounds
 from recovery.sending import enqueue_batches, finish_if_done, send_messages
+from recovery.variants import pick, variant_key
 from shop import consent
 
 BATCH_SIZE = 200  # messages per RQ job
@@ -143,31 +152,61 @@ def summary(campaign: Campaign, everyone: list[Recipient] | None = None) -> dict
     }
 
 
-def text_for(campaign: Campaign, language: str):
-    return _text({text.language: text for text in campaign.texts.all()}, language)
+def variant_split(campaign: Campaign) -> list[tuple[str, int]]:
+    """``[("A", weight), ("B", weight)…]``: the newsletter itself, then its variants."""
+    return [(FIRST_VARIANT, campaign.variant_a_weight)] + [
+        (variant.label, variant.weight) for variant in campaign.variants.all()
+    ]
 
 
-def previews(campaign: Campaign,
-             everyone: list[Recipient] | None = None) -> dict[str, dict[str, str]]:  # fmt: skip
-    """One rendered example per language that will be sent, on a real recipient's cart."""
-    result = {}
+def variant_for(campaign: Campaign, customer_id: int,
+                split: list[tuple[str, int]] | None = None) -> str:  # fmt: skip
+    """The variant this customer gets of this newsletter: the same every time it is asked."""
+    split = variant_split(campaign) if split is None else split
+    if len(split) == 1 or not any(weight > 0 for _label, weight in split):
+        return FIRST_VARIANT
+    return pick(variant_key(customer_id, f"campaign:{campaign.pk}"), split)
+
+
+def texts_of(campaign: Campaign) -> dict[tuple[str, str], CampaignText]:
+    return {(text.variant, text.language): text for text in campaign.texts.all()}
+
+
+def text_for(campaign: Campaign, language: str, variant: str = FIRST_VARIANT):
+    return _text(texts_of(campaign), language, variant)
+
+
+def languages_to_preview(campaign: Campaign, everyone: list[Recipient] | None = None) -> dict:
+    """The languages that will be sent, each with a recipient to render an example on."""
     by_language: dict[str, Recipient] = {}
     for recipient in recipients(campaign) if everyone is None else everyone:
         if not recipient.skip:
             by_language.setdefault(recipient.language, recipient)
-    carts = Cart.objects.select_related("customer", "market").in_bulk(
-        [r.cart_id for r in by_language.values()]
-    )
-    for language, recipient in by_language.items():
-        text = text_for(campaign, language)
-        if text is None:
-            continue
-        cart = carts[recipient.cart_id]
-        example = RecoveryMessage(
-            customer=cart.customer, cart=cart, channel=Channel.EMAIL, language=language,
-            subject=text.subject, body=text.body,
-        )  # fmt: skip
-        result[language] = rendered(example)
+    return by_language
+
+
+def preview(campaign: Campaign, recipient: Recipient, language: str,
+            variant: str = FIRST_VARIANT) -> dict[str, str] | None:  # fmt: skip
+    """The mail of ``variant`` in ``language``, rendered on a real recipient's cart."""
+    text = text_for(campaign, language, variant)
+    if text is None:
+        return None
+    cart = Cart.objects.select_related("customer", "market").get(pk=recipient.cart_id)
+    example = RecoveryMessage(
+        customer=cart.customer, cart=cart, channel=Channel.EMAIL, language=language,
+        subject=text.subject, body=text.body, variant=variant,
+    )  # fmt: skip
+    return rendered(example)
+
+
+def previews(campaign: Campaign,
+             everyone: list[Recipient] | None = None) -> dict[str, dict[str, str]]:  # fmt: skip
+    """One rendered example of variant A per language that will be sent."""
+    result = {}
+    for language, recipient in languages_to_preview(campaign, everyone).items():
+        mail = preview(campaign, recipient, language)
+        if mail is not None:
+            result[language] = mail
     return result
 
 
@@ -182,20 +221,22 @@ def start_campaign(*, campaign: Campaign) -> int:
             campaign.status = CampaignStatus.PREPARING
             campaign.started_at = campaign.started_at or timezone.now()
             campaign.save(update_fields=["status", "started_at"])
-    texts = {text.language: text for text in campaign.texts.all()}
+    texts = texts_of(campaign)
+    split = variant_split(campaign)
     everyone = recipients(campaign)
     queued = 0
     for start in range(0, len(everyone), PART):
         rows = []
         for recipient in everyone[start : start + PART]:
-            text = _text(texts, recipient.language)
+            variant = variant_for(campaign, recipient.customer_id, split)
+            text = _text(texts, recipient.language, variant)
             if text is None:
                 continue
             rows.append(RecoveryMessage(
                 key=f"campaign:{campaign.pk}:{recipient.customer_id}",
                 customer_id=recipient.customer_id, cart_id=recipient.cart_id, campaign=campaign,
                 channel=Channel.EMAIL, language=recipient.language or text.language,
-                subject=text.subject, body=text.body,
+                subject=text.subject, body=text.body, variant=variant,
                 created_by=campaign.created_by,
             ))  # fmt: skip
         with transaction.atomic():
@@ -219,9 +260,18 @@ def _queue_waiting(campaign: Campaign, customer_ids: list[int] | None) -> int:
                            size=BATCH_SIZE)  # fmt: skip
 
 
-def _text(texts: dict, language: str):
-    return texts.get(language) or texts.get(settings.LANGUAGE_CODE) or next(iter(texts.values()),
-                                                                          None)  # fmt: skip
+def _text(texts: dict[tuple[str, str], CampaignText], language: str,
+          variant: str = FIRST_VARIANT) -> CampaignText | None:  # fmt: skip
+    """The variant's text in the customer's language, else in the shop's default language, else
+    any of its texts; a variant without texts of its own sends variant A's (it then differs by
+    its voucher only)."""
+    for label in dict.fromkeys((variant, FIRST_VARIANT)):
+        own = [text for (text_variant, _language), text in texts.items() if text_variant == label]
+        found = (texts.get((label, language)) or texts.get((label, settings.LANGUAGE_CODE))
+                 or next(iter(own), None))  # fmt: skip
+        if found is not None:
+            return found
+    return next(iter(texts.values()), None)
 
 
 def begin_sending(*, campaign: Campaign) -> int | None:

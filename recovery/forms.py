@@ -1,9 +1,11 @@
-"""The admin form for a message to one customer about their abandoned cart, and the shopper's
-"why did you leave?" form."""
+"""The admin form for a message to one customer about their abandoned cart, the hint on the
+placeholders a message may use (also shown under a newsletter's text), and the shopper's "why
+did you leave?" form."""
 
 from __future__ import annotations
 
 from django import forms
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from recovery.feedback import MAX_TEXT
@@ -15,6 +17,17 @@ VOUCHER_CHOICES = [
     ("percentage", _("Percentage off")),
     ("free_shipping", _("Free shipping")),
 ]
+
+
+def _placeholders_help() -> str:
+    return _("Placeholders: %(names)s") % {
+        "names": ", ".join("{" + name + "}" for name in PLACEHOLDERS)
+    }
+
+
+# Filled in when shown, in the language of the page: a help text built at import time would be
+# the English of whichever language was active when the module was first imported.
+PLACEHOLDERS_HELP = lazy(_placeholders_help, str)()
 
 
 def default_subject() -> str:
@@ -36,8 +49,7 @@ class MessageForm(forms.Form):
     body = forms.CharField(
         label=_("message"),
         widget=forms.Textarea(attrs={"rows": 10, "cols": 70}),
-        help_text=_("Placeholders: %(names)s")
-        % {"names": ", ".join("{" + name + "}" for name in PLACEHOLDERS)},
+        help_text=PLACEHOLDERS_HELP,
     )
     voucher_kind = forms.ChoiceField(label=_("voucher"), choices=VOUCHER_CHOICES, required=False)
     voucher_percentage = forms.DecimalField(

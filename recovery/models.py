@@ -7,8 +7,11 @@ nothing twice; a row still *queued* is sent by the next run, so nothing is lost.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -168,6 +171,12 @@ class Campaign(models.Model):
         _("voucher percentage"), max_digits=5, decimal_places=2, null=True, blank=True
     )
     voucher_days = models.PositiveSmallIntegerField(_("voucher valid for (days)"), default=7)
+    variant_a_weight = models.PositiveSmallIntegerField(
+        _("weight of variant A"), default=1, validators=[MaxValueValidator(1000)],
+        help_text=_("Variant A is this newsletter's own texts and voucher. With variants B, C… "
+                    "each customer gets one variant, always the same, in proportion to the "
+                    "weights."),
+    )  # fmt: skip
     status = models.CharField(
         _("status"), max_length=10, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT
     )
@@ -183,25 +192,80 @@ class Campaign(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def incentive(self, variant: str) -> tuple[str, Decimal | None]:
+        """(voucher kind, percentage) that ``variant`` offers: variant A's are the newsletter's
+        own fields. Reads ``variants`` (prefetch them when asking for many messages)."""
+        for row in self.variants.all():
+            if row.label == variant:
+                return row.voucher_kind, row.voucher_percentage
+        return self.voucher_kind, self.voucher_percentage
+
+
+# The label of a newsletter's own variant (its texts, its voucher): every newsletter has it.
+FIRST_VARIANT = "A"
+
+
+class CampaignVariant(models.Model):
+    """A newsletter's A/B test: variant B, C… next to the newsletter itself (variant A), with
+    its own weight in the split and its own voucher; its subject and text are the
+    ``CampaignText`` rows of its label (without them, variant A's are sent)."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="variants",
+                                 verbose_name=_("newsletter"))  # fmt: skip
+    label = models.CharField(
+        _("label"), max_length=20,
+        validators=[RegexValidator(r"^[B-Z0-9][\w-]*$", _(
+            "Name the variant B, C… (variant A is the newsletter itself)."))],
+    )  # fmt: skip
+    weight = models.PositiveSmallIntegerField(
+        _("weight"), default=1, validators=[MinValueValidator(1), MaxValueValidator(1000)]
+    )
+    voucher_kind = models.CharField(_("voucher"), max_length=16, blank=True)
+    voucher_percentage = models.DecimalField(
+        _("voucher percentage"), max_digits=5, decimal_places=2, null=True, blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(90)],
+    )  # fmt: skip
+
+    class Meta:
+        ordering = ["campaign", "label"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "label"],
+                                    name="one_campaign_variant_per_label")  # fmt: skip
+        ]
+        verbose_name = _("variant")
+        verbose_name_plural = _("variants (A/B test)")
+
+    def __str__(self) -> str:
+        return f"{self.campaign} {self.label}"
+
+    def clean(self) -> None:
+        if self.voucher_kind == "percentage" and not self.voucher_percentage:
+            raise ValidationError(
+                {"voucher_percentage": _("Enter the percentage the voucher takes off.")}
+            )
+
 
 class CampaignText(models.Model):
-    """The subject and body in one language; customers whose language has none get the shop's
-    default language."""
+    """The subject and body of one variant in one language; customers whose language has none
+    get the shop's default language."""
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="texts")
+    variant = models.CharField(_("variant"), max_length=20, default=FIRST_VARIANT)
     language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES)
     subject = models.CharField(_("subject"), max_length=200)
     body = models.TextField(_("body"))
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["campaign", "language"], name="one_text_per_language")
+            models.UniqueConstraint(fields=["campaign", "variant", "language"],
+                                    name="one_text_per_variant_and_language")  # fmt: skip
         ]
+        ordering = ["variant", "language"]
         verbose_name = _("text")
         verbose_name_plural = _("texts")
 
     def __str__(self) -> str:
-        return f"{self.campaign} ({self.language})"
+        return f"{self.campaign} {self.variant} ({self.language})"
 
 
 class LatestAbandonment(models.Model):

@@ -109,7 +109,7 @@ def claim(message_ids: list[int], job_id: str) -> list[RecoveryMessage]:
     # again for every message).
     campaigns = Campaign.objects.only(
         "pk", "voucher_kind", "voucher_percentage", "voucher_days", "status"
-    ).in_bulk({m.campaign_id for m in messages if m.campaign_id})
+    ).prefetch_related("variants").in_bulk({m.campaign_id for m in messages if m.campaign_id})
     for message in messages:
         if message.campaign_id:
             message.campaign = campaigns[message.campaign_id]
@@ -149,15 +149,16 @@ def _record_skips(skipped: dict[str, list[int]]) -> None:
 
 def _give_vouchers(messages: list[RecoveryMessage]) -> None:
     """A single-use voucher for each message of a newsletter that offers one (two queries)."""
-    needing = [m for m in messages if m.campaign_id and m.campaign.voucher_kind
+    offers = {m.pk: m.campaign.incentive(m.variant) for m in messages if m.campaign_id}
+    needing = [m for m in messages if m.campaign_id and offers[m.pk][0]
                and m.voucher_id is None]  # fmt: skip
     if not needing:
         return
     from recovery.outbox import new_voucher
 
     vouchers = Voucher.objects.bulk_create([
-        new_voucher(customer=m.customer, kind=m.campaign.voucher_kind,
-                    percentage=m.campaign.voucher_percentage, valid_days=m.campaign.voucher_days)
+        new_voucher(customer=m.customer, kind=offers[m.pk][0], percentage=offers[m.pk][1],
+                    valid_days=m.campaign.voucher_days)
         for m in needing
     ])  # fmt: skip
     for message, voucher in zip(needing, vouchers, strict=True):

@@ -268,8 +268,11 @@ USE_TZ = True
 BASE_CURRENCY = os.environ.get("BASE_CURRENCY", "EUR")
 SHOP_DEFAULT_COUNTRY = os.environ.get("SHOP_DEFAULT_COUNTRY", "DE")
 SHOP_NAME = os.environ.get("SHOP_NAME", "Demo Shop")
-# The shop's public address, for links in e-mails sent by background jobs.
-SHOP_BASE_URL = os.environ.get("SHOP_BASE_URL", "http://127.0.0.1:8000")
+# The shop's public address, for links in e-mails sent by background jobs. Unset, it follows
+# PORT (``PORT=8080 make demo``; ``run_demo`` sets it for the processes it starts).
+SHOP_BASE_URL = os.environ.get("SHOP_BASE_URL") or (
+    f"http://127.0.0.1:{os.environ.get('PORT') or '8000'}"
+)
 SHOP_COUNTRY_COOKIE = "shop_country"
 # Orders placed after this hour (shop time zone) leave on the next business day.
 SHOP_DISPATCH_CUTOFF_HOUR = int(os.environ.get("SHOP_DISPATCH_CUTOFF_HOUR", "14"))

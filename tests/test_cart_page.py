@@ -140,7 +140,11 @@ def test_us_cart_page_says_tax_comes_with_the_address(shop, client):
 
     assert "$11.59" in html and "$23.18" in html
     assert "$29.17" in html  # 23.18 + 5.99, no tax yet
-    assert 'data-money="tax" data-when-known>Calculated from your address<' in html  # no amount
+    assert (  # no amount
+        'data-money="tax" data-when-known data-unknown-text="Calculated from your address">'
+        "Calculated from your address<"
+    ) in html
+    assert '<span data-tax-note="unknown">Sales tax depends on your state' in html
     assert "Calculated from your address" in html
 
 
@@ -266,8 +270,62 @@ def test_typing_a_bad_quantity_shows_the_error_and_changes_nothing(shop, client)
     response = submit(client, page.text, {"class": "line-form"}, {"name": "update"},
                       fill={"quantity": "lots"})  # fmt: skip
 
-    assert messages_of(response) == ["Enter the quantity as a whole number."]
+    # The page comes back with the typed value in its field and the reason right next to it.
+    assert response.status_code == 400
+    assert messages_of(response) == []
+    line = CartLine.objects.get()
+    assert (
+        f'<p class="notice bad quantity-error" id="qty-error-{line.pk}" role="alert" '
+        "data-quantity-error>Enter the quantity as a whole number.</p>"
+    ) in response.text
+    assert 'value="lots"' in response.text and 'aria-invalid="true"' in response.text
     assert lines(client) == [("SHIRT-M", 2)]
+
+
+@pytest.mark.parametrize(
+    ("typed", "reason"),
+    [("4", "Only 3 of Linen Shirt left."), ("1000", "You can buy at most 99 of one item."),
+     ("-2", "The quantity must be at least 1."), ("", "Enter the quantity as a whole number.")],
+)  # fmt: skip
+def test_a_refused_typed_quantity_is_explained_next_to_its_field(shop, client, typed, reason):
+    page = add(client, "SHIRT-L")  # 3 in stock
+
+    response = submit(client, page.text, {"class": "line-form"}, {"name": "update"},
+                      fill={"quantity": typed})  # fmt: skip
+
+    assert response.status_code == 400
+    assert f"data-quantity-error>{reason}</p>" in response.text
+    assert lines(client) == [("SHIRT-L", 1)]
+
+
+def test_a_typed_zero_removes_the_line(shop, client):
+    add(client, "BOOK")
+    page = add(client, "SHIRT-M", 2)
+    shirt = CartLine.objects.get(variant__sku="SHIRT-M")
+
+    response = submit(client, page.text, {"data-line-form": str(shirt.pk)}, {"name": "update"},
+                      fill={"quantity": "0"})  # fmt: skip
+
+    assert lines(client) == [("BOOK", 1)]
+    assert response.redirect_chain[-1][0] == "/en/cart/"
+
+
+def test_enter_in_the_quantity_field_sends_the_typed_quantity(shop, client):
+    """Enter submits a form through its first submit button: that must be "Update" (hidden),
+    not the stepper's "−", whatever the line's quantity."""
+    page = add(client, "SHIRT-M", 2)
+    parser = _Forms()
+    parser.feed(page.text)
+    form = next(f for f in parser.forms if f["attrs"].get("class") == "line-form")
+    buttons = [attrs for tag, attrs in form["controls"] if tag == "button"]
+    assert buttons[0].get("name") == "update" and "data-default-submit" in buttons[0]
+    assert "disabled" not in buttons[0]
+    assert "novalidate" in form["attrs"]
+
+    submit(client, page.text, {"class": "line-form"}, {"data-default-submit": ""},
+           fill={"quantity": 5})  # fmt: skip
+
+    assert lines(client) == [("SHIRT-M", 5)]
 
 
 def test_the_remove_button_removes_the_line(shop, client):

@@ -18,6 +18,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import translation
 from django.utils.functional import Promise
+from django.utils.translation import pgettext
 
 from checkout.addresses import (
     AddressField,
@@ -244,6 +245,75 @@ def test_cn_postcode_has_six_digits():
     assert errors_of(address("CN", postal_code="10000"), "CN") == {
         "postal_code": ["Enter a valid postal code, e.g. 266033."]
     }
+
+
+# The four municipalities are their own province: people write the city twice, then the
+# district (上海市 上海市 黄浦区), where Google's data lists the districts as the cities.
+MUNICIPALITIES = [
+    # region, city, district as written in Chinese; the same in Latin letters; postcode
+    (("上海市", "上海市", "黄浦区"), ("Shanghai Shi", "Shanghai", "Huangpu Qu"), "200001"),
+    (("北京市", "北京市", "朝阳区"), ("Beijing Shi", "Beijing", "Chaoyang Qu"), "100020"),
+    (("天津市", "天津市", "和平区"), ("Tianjin Shi", "Tianjin", "Heping Qu"), "300041"),
+    (("重庆市", "重庆市", "渝中区"), ("Chongqing Shi", "Chongqing", "Yuzhong Qu"), "400010"),
+]
+
+
+def municipal_address(region: str, city: str, district: str, postal_code: str) -> dict:
+    return address("CN", country_area=region, city=city, city_area=district,
+                   postal_code=postal_code)  # fmt: skip
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+@pytest.mark.parametrize(("chinese", "latin", "postal_code"), MUNICIPALITIES,
+                         ids=[m[0][0] for m in MUNICIPALITIES])  # fmt: skip
+def test_cn_municipality_written_city_then_district_is_accepted(
+    chinese, latin, postal_code, language
+):
+    region, _city, district = chinese
+    for written in (chinese, latin, (region, region.removesuffix("市"), district)):
+        with translation.override(language):
+            cleaned = validate_address(
+                municipal_address(*written, postal_code), "CN", language=language
+            )
+        # Stored as the data knows it: the district is the municipality's city.
+        assert (cleaned["country_area"], cleaned["city"], cleaned["city_area"]) == (
+            region, district, ""
+        ), written
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+@pytest.mark.parametrize(("chinese", "latin", "postal_code"), MUNICIPALITIES,
+                         ids=[m[0][0] for m in MUNICIPALITIES])  # fmt: skip
+def test_cn_municipality_without_a_district_asks_for_the_district(
+    chinese, latin, postal_code, language
+):
+    region, city, _district = chinese
+    with translation.override(language):
+        errors = errors_of(municipal_address(region, city, "", postal_code), "CN",
+                           language=language)  # fmt: skip
+        required = str(forms.Field.default_error_messages["required"])
+    assert errors == {"city_area": [required]}
+
+
+@pytest.mark.parametrize(("language", "area"), [("zh-hans", "上海市"), ("en", "Shanghai Shi")])
+def test_cn_municipality_with_an_unknown_district_says_so_on_the_district(language, area):
+    with translation.override(language):
+        errors = errors_of(municipal_address("上海市", "上海市", "不存在区", "200001"), "CN",
+                           language=language)  # fmt: skip
+        expected = str(pgettext("address", "We can't find “%(value)s” in %(area)s. Check the "
+                                "spelling.")) % {"value": "不存在区", "area": area}  # fmt: skip
+    assert errors == {"city_area": [expected]}
+
+
+def test_cn_a_province_city_and_district_are_kept_as_they_are():
+    cleaned = validate_address(address("CN", country_area="广东省", city="广州市",
+                                       city_area="天河区", postal_code="510000"), "CN")  # fmt: skip
+    assert (cleaned["country_area"], cleaned["city"], cleaned["city_area"]) == (
+        "广东省", "广州市", "天河区"
+    )
+    # A city that is not its province's name is still checked.
+    assert "city" in errors_of(address("CN", country_area="广东省", city="上海市",
+                                       city_area="黄浦区", postal_code="510000"), "CN")  # fmt: skip
 
 
 # --- Saudi Arabia -----------------------------------------------------------------------------

@@ -137,7 +137,13 @@ def test_us_page_adds_the_states_sales_tax_once_the_state_is_chosen(world, clien
     expected_tax = (taxed * Decimal("0.08875")).quantize(Decimal("0.01"))
     assert pricing.tax.amount == expected_tax
     assert pricing.total.amount == page.context["pricing"].total.amount + expected_tax
-    assert "Tax is added to the prices shown." in html(response)
+    # The state is known: "depends on your state" goes, "added to the prices" shows.
+    assert '<span data-tax-note="known">Tax is added to the prices shown.</span>' in html(response)
+    assert (
+        '<span data-tax-note="unknown" hidden>Sales tax depends on your state and is added at '
+        "checkout.</span>"
+    ) in html(response)
+    assert '<span data-tax-note="unknown">' in html(page)
     assert format_money(pricing.tax, "en", "US") in html(response)
 
 
@@ -207,6 +213,23 @@ def test_placing_with_cash_on_delivery_lands_on_the_confirmation(world, client):
     assert confirmation.status_code == 200
     assert order.number in html(confirmation)
     assert Cart.objects.get(pk=cart.pk).status == CartStatus.CONVERTED
+
+
+@pytest.mark.parametrize(("country", "method"), [("DE", "bank_transfer"), ("SA", "cod")])
+def test_the_confirmation_title_is_plain_text(world, client, country, method):
+    """The tab shows the title's text as it is: a tag inside <title> is shown raw
+    ("… · Demo Shop<script src=…>"), so the page's script sits in the body."""
+    use_cart(client, world.checkout_cart(country, (world.shirt_m, 1)))
+    page = client.get(url(country))
+    placed = client.post(url(country), form_data(page, country, method))
+    confirmation = html(client.get(placed["Location"]))
+
+    titles = re.findall(r"<title>(.*?)</title>", confirmation, re.S)
+    with translation.override(LANGUAGES[country]):
+        expected = f"{gettext('Thank you for your order')} · {django_settings.SHOP_NAME}"
+    assert titles == [expected]
+    head, body = confirmation.split("</head>", 1)
+    assert "checkout/checkout" in body and "checkout/checkout" not in head
 
 
 def test_placing_with_the_sandbox_card_goes_to_the_sandbox_page(world, client):

@@ -273,6 +273,73 @@ def test_the_list_runs_the_same_queries_for_5_and_40_customers(staff, market, sh
     assert queries_of_the_list(40) == five
 
 
+# --- the country filter -----------------------------------------------------------------------
+
+
+def country_filter(response) -> dict[str, str]:
+    """The country filter's choices on the page: {code: name} (the "All" choice left out)."""
+    spec = next(spec for spec in response.context["cl"].filter_specs
+                if getattr(spec, "parameter_name", "") == "country__exact")  # fmt: skip
+    return dict(spec.lookup_choices)
+
+
+def test_the_country_filter_lists_the_markets_countries_and_the_customers_only(staff, market):
+    factories.MarketCountryFactory(market=market, country="DE")
+    factories.MarketCountryFactory(market=market, country="AT")
+    in_germany = factories.CustomerFactory(country="DE")
+    in_france = factories.CustomerFactory(country="FR")  # no market serves France
+    factories.CustomerFactory(country="")
+
+    response = staff.get(CUSTOMERS)
+    choices = country_filter(response)
+
+    assert choices == {"AT": "Austria", "FR": "France", "DE": "Germany"}
+    assert list(choices.values()) == sorted(choices.values())
+    assert "Zimbabwe" not in response.text
+    assert listed(staff, "country__exact=FR") == {in_france.pk}
+    assert listed(staff, "country__exact=DE") == {in_germany.pk}
+
+
+def test_the_country_filter_speaks_the_admin_s_language(staff, market):
+    factories.MarketCountryFactory(market=market, country="DE")
+    factories.CustomerFactory(country="FR")
+
+    response = staff.get(CUSTOMERS, HTTP_ACCEPT_LANGUAGE="de")
+
+    assert country_filter(response) == {"DE": "Deutschland", "FR": "Frankreich"}
+
+
+def test_the_customers_countries_are_read_once_then_from_the_shared_cache(staff, market):
+    from django.core.cache import cache
+
+    from shop.selectors import CUSTOMER_COUNTRIES_KEY
+
+    factories.MarketCountryFactory(market=market, country="DE")
+    factories.CustomerFactory(country="FR")
+    staff.get(CUSTOMERS)  # warm-up: reads the customers' countries
+
+    with CaptureQueriesContext(connection) as queries:
+        response = staff.get(CUSTOMERS)
+    assert not [q for q in queries if "DISTINCT" in q["sql"].upper()], "read again"
+    assert set(country_filter(response)) == {"DE", "FR"}
+
+    # A customer from a new country shows once the cached list expires.
+    factories.CustomerFactory(country="JP")
+    assert set(country_filter(staff.get(CUSTOMERS))) == {"DE", "FR"}
+    cache.delete(CUSTOMER_COUNTRIES_KEY)
+    assert set(country_filter(staff.get(CUSTOMERS))) == {"DE", "FR", "JP"}
+
+
+def test_a_bookmarked_country_outside_the_list_stays_chosen(staff, market):
+    factories.MarketCountryFactory(market=market, country="DE")
+
+    response = staff.get(f"{CUSTOMERS}?country__exact=BR")
+
+    assert response.status_code == 200
+    assert country_filter(response)["BR"] == "Brazil"
+    assert response.context["cl"].result_list.count() == 0
+
+
 # --- permissions and escaping -----------------------------------------------------------------
 
 

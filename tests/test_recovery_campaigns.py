@@ -651,9 +651,13 @@ def test_the_campaign_page_shows_recipients_skips_and_a_preview_per_language(
     html = response.text
     assert "2 customers will receive it." in html
     assert "1 will be skipped:" in html and "Unsubscribed 1" in html
-    assert "Preview (en): We kept your cart, Emma" in html
-    assert "Preview (de): Dein Warenkorb wartet, Jonas" in html
-    assert html.count("<iframe sandbox") == 2
+    # One preview at a time: the first language, with links to the others.
+    assert "<h3 data-preview-subject>We kept your cart, Emma</h3>" in html
+    assert html.count("<iframe sandbox") == 1
+    assert '<a href="?preview=de&amp;variant=A#campaign-preview" lang="de">' in html
+    german = client.get(change_url(campaign) + "?preview=de&variant=A").text
+    assert "<h3 data-preview-subject>Dein Warenkorb wartet, Jonas</h3>" in german
+    assert german.count("<iframe sandbox") == 1
     assert "sending needs the permission" in html and "Send now" not in html
 
 

@@ -133,3 +133,23 @@ def test_rates_job_runs_daily_by_default_and_rates_cron_reschedules_it():
 
     assert rates_cron() == "15 6 * * *"
     assert rates_cron(RATES_CRON="0 * * * *") == "0 * * * *"
+
+
+def test_shop_base_url_follows_the_port_the_demo_serves_unless_set():
+    """``PORT=8080 make demo``: links in mails lead to port 8080, not 8000."""
+    assert settings_under("SHOP_BASE_URL", PORT="8080", SHOP_BASE_URL="")["SHOP_BASE_URL"] == (
+        "http://127.0.0.1:8080"
+    )
+    assert settings_under("SHOP_BASE_URL", PORT="", SHOP_BASE_URL="")["SHOP_BASE_URL"] == (
+        "http://127.0.0.1:8000"
+    )
+    chosen = settings_under("SHOP_BASE_URL", PORT="8080", SHOP_BASE_URL="https://shop.example")
+    assert chosen["SHOP_BASE_URL"] == "https://shop.example"
+
+
+def test_run_demo_gives_its_processes_the_address_it_serves_on():
+    from shop.management.commands.run_demo import demo_base_url
+
+    assert demo_base_url("127.0.0.1", "8080") == "http://127.0.0.1:8080"
+    assert demo_base_url("0.0.0.0", 9000) == "http://127.0.0.1:9000"
+    assert demo_base_url("::1", 9000) == "http://[::1]:9000"

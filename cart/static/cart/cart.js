@@ -53,8 +53,20 @@
   var root = document.querySelector("[data-cart]");
   var apiBase = root ? root.getAttribute("data-api") : "/api/v1/cart/";
 
+  // A quantity the shopper is typing (not yet sent) is never replaced under their fingers: the
+  // refresh waits until they leave the field (which sends it).
+  var deferred = false;
+  function typing() {
+    var el = document.activeElement;
+    if (!el || el.name !== "quantity" || !el.form || !el.form.matches("[data-line-form]")) return false;
+    var value = el.value.trim();
+    return value !== el.getAttribute("data-quantity") && value !== el.form.getAttribute("data-sending");
+  }
+
   function refresh() {
     if (!root) return Promise.resolve();
+    if (typing()) { deferred = true; return Promise.resolve(); }
+    deferred = false;
     return fetch(root.getAttribute("data-fragment"), { credentials: "same-origin" })
       .then(function (response) { return response.text(); })
       .then(function (html) { root.innerHTML = html; startCountdowns(); });
@@ -72,6 +84,31 @@
         var message = firstError(error.data) || (error.message || "");
         var near = place && document.querySelector(place);
         if (near) { near.textContent = message; } else { status(message); }
+      });
+  }
+
+  function lineUrl(form) {
+    return apiBase + "lines/" + form.getAttribute("data-line-form") + "/";
+  }
+
+  // The typed quantity of a line: 0 removes it; anything else goes to the server as typed, and
+  // a refusal (not a number, more than in stock, too many) shows the shop's message next to the
+  // field. The form is ``novalidate``: the browser's own bubble would stop it before the shop.
+  function sendTyped(form) {
+    var input = form.querySelector("input[name=quantity]");
+    var value = input.value.trim();
+    if (form.getAttribute("data-sending") === value) return;  // Enter, then the change event
+    form.setAttribute("data-sending", value);
+    var error = form.querySelector("[data-quantity-error]");
+    var request = value === "0" ? api("DELETE", lineUrl(form), null, form)
+      : api("PATCH", lineUrl(form), { quantity: /^\d{1,9}$/.test(value) ? Number(value) : value }, form);
+    return request  // the count changes once the new lines are in: the page agrees with itself
+      .then(function (data) { return refresh().then(function () { setCount(data.item_count || 0); }); })
+      .catch(function (failure) {
+        form.removeAttribute("data-sending");
+        var message = firstError(failure.data) || failure.message || "";
+        if (error) error.textContent = message; else status(message);
+        input.setAttribute("aria-invalid", "true");
       });
   }
 
@@ -98,14 +135,12 @@
     }
     if (form.matches("[data-line-form]")) {
       event.preventDefault();
-      var line = form.getAttribute("data-line-form");
-      var url = apiBase + "lines/" + line + "/";
       if (submitter && submitter.hasAttribute("data-remove")) {
-        handle(api("DELETE", url, null, form));
+        handle(api("DELETE", lineUrl(form), null, form));
+      } else if (submitter && submitter.name === "set_quantity") {
+        handle(api("PATCH", lineUrl(form), { quantity: Number(submitter.value) }, form));
       } else {
-        var value = submitter && submitter.name === "set_quantity" ? submitter.value
-          : form.querySelector("input[name=quantity]").value;
-        handle(api("PATCH", url, { quantity: Number(value) }, form));
+        sendTyped(form);  // Enter in the field (the hidden default button) or "Update"
       }
       return;
     }
@@ -120,11 +155,21 @@
     }
   });
 
-  // Shipping choice applies at once.
+  // Shipping choice applies at once; so does a typed quantity when the field is left.
   document.addEventListener("change", function (event) {
     var input = event.target;
+    if (input.name === "quantity" && input.form && input.form.matches("[data-line-form]")) {
+      if (input.value.trim() !== input.getAttribute("data-quantity")) sendTyped(input.form);
+      return;
+    }
     if (input.name === "shipping_method" && input.form && input.form.matches("[data-shipping-form]")) {
       input.form.submit();
+    }
+  });
+
+  document.addEventListener("focusout", function (event) {
+    if (deferred && event.target.name === "quantity") {
+      setTimeout(function () { if (deferred) refresh(); }, 0);
     }
   });
 

@@ -69,7 +69,13 @@
       ["subtotal", "duties", "payment_fee", "total"].forEach(function (field) {
         setMoney(field, pricing[field]);
       });
+      var tax = form.querySelector("[data-money=tax]");
       if (pricing.tax_known) setMoney("tax", pricing.tax);
+      else if (tax && tax.hasAttribute("data-unknown-text")) tax.textContent = tax.getAttribute("data-unknown-text");
+      // "Sales tax depends on your state" only while the state is not known.
+      document.querySelectorAll("[data-tax-note]").forEach(function (note) {
+        note.hidden = (note.getAttribute("data-tax-note") === "known") !== Boolean(pricing.tax_known);
+      });
       var shippingCell = form.querySelector("[data-money=shipping_price]");
       if (shippingCell && pricing.shipping) {
         shippingCell.textContent = pricing.shipping.is_free

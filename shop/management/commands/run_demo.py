@@ -19,6 +19,15 @@ from django.core.management.base import BaseCommand
 from shop import embedded_redis
 
 
+def demo_base_url(host: str, port) -> str:
+    """The address the demo serves on, as a browser on this machine reaches it."""
+    if host in ("", "0.0.0.0", "::", "[::]"):
+        host = "127.0.0.1"
+    elif ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
 def _interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
 
@@ -33,6 +42,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         redis_process = None
         env = dict(os.environ)
+        # Links in mails (sent by the worker) point where this demo serves, unless set.
+        env.setdefault("SHOP_BASE_URL", demo_base_url(options["host"], options["port"]))
         if not os.environ.get("REDIS_URL"):
             redis_process = embedded_redis.start(settings.EMBEDDED_REDIS_SOCKET)
             self.stdout.write(f"Redis: embedded, on {settings.EMBEDDED_REDIS_SOCKET}")
@@ -51,7 +62,8 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo shop on http://{options['host']}:{options['port']}/ "
-                f"(admin: /admin/). Ctrl-C stops everything."
+                f"(admin: /admin/; links in mails: {env['SHOP_BASE_URL']}). "
+                "Ctrl-C stops everything."
             )
         )
         signal.signal(signal.SIGTERM, _interrupt)
