@@ -108,6 +108,9 @@ class RecoveryMessage(models.Model):
     provider_message_id = models.CharField(_("gateway message id"), max_length=100,
                                            blank=True, db_index=True)  # fmt: skip
     delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    # Not sent before this time: an SMS or WhatsApp message due in the customer's quiet hours
+    # waits for their morning (``recovery.quiet_hours``); the requeue cron leaves it until then.
+    not_before = models.DateTimeField(_("not before"), null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at"]
@@ -240,6 +243,10 @@ class Flow(models.Model):
         help_text=_("Leave empty to serve every market."),
     )  # fmt: skip
     active = models.BooleanField(_("active"), default=False)
+    # When staff last switched the flow on: only carts abandoned since then are enrolled (a flow
+    # switched on does not send its one-hour reminder to carts abandoned weeks ago).
+    activated_at = models.DateTimeField(_("switched on at"), null=True, blank=True,
+                                        editable=False)  # fmt: skip
     holdout_percent = models.PositiveSmallIntegerField(
         _("control group (%)"), default=0,
         validators=[MinValueValidator(0), MaxValueValidator(50)],
