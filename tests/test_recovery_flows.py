@@ -672,3 +672,35 @@ def test_switching_a_flow_on_in_the_admin_dates_it(world, client, staff):
     })  # fmt: skip
     flow.refresh_from_db()
     assert flow.active and flow.activated_at is not None
+
+
+# --- 9. the demo -------------------------------------------------------------------------------
+
+
+def test_the_demo_has_a_flow_per_market_with_sms_or_whatsapp_where_the_market_uses_them(db):
+    from io import StringIO
+
+    from django.conf import settings
+    from django.core.management import call_command
+
+    from shop.models import Market
+
+    call_command("load_demo", stdout=StringIO())
+    call_command("load_demo", stdout=StringIO())  # twice: nothing new
+
+    flows_by_market = {flow.markets.get().code: flow for flow in Flow.objects.all()}
+    assert set(flows_by_market) == set(Market.objects.filter(active=True)
+                                       .values_list("code", flat=True))  # fmt: skip
+    shape = {code: [(s.delay, s.channel, s.variants.get().incentive_kind)
+                    for s in flow.steps.order_by("position")]
+             for code, flow in flows_by_market.items()}  # fmt: skip
+    assert shape["brazil"] == [(HOUR, "email", ""), (24 * HOUR, "whatsapp", ""),
+                               (72 * HOUR, "email", "percentage")]  # fmt: skip
+    assert shape["united-states"][1][1] == "sms"
+    assert [channel for _, channel, _ in shape["germany-austria"]] == ["email", "email"]
+    assert all(flow.active and flow.activated_at for flow in flows_by_market.values())
+    languages = {code for code, _ in settings.LANGUAGES}
+    for variant in FlowStepVariant.objects.all():
+        assert set(variant.texts.values_list("language", flat=True)) == languages
+        bodies = variant.texts.values_list("body", flat=True)
+        assert all("{restore_link}" in body for body in bodies)
