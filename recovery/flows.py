@@ -40,6 +40,7 @@ from redis.exceptions import RedisError
 
 from cart.models import Cart, CartStatus
 from checkout.models import Order
+from recovery.bulk import insert_ignoring_conflicts
 from recovery.models import (
     Flow,
     FlowEnrollment,
@@ -61,7 +62,6 @@ logger = logging.getLogger(__name__)
 # later reads wrong. It also bounds what each run reads to recent abandonments.
 MAX_LATE = timedelta(days=1)
 CLOSED = (CartStatus.CONVERTED, CartStatus.RECOVERED, CartStatus.MERGED)
-ENROL_BATCH = 2000
 MAX_QUEUED = 100_000  # rows queued per run; the next run queues the rest
 
 
@@ -81,7 +81,7 @@ def run_flows(*, now: datetime | None = None) -> FlowRun:
     """The cron job: stop, enrol, write the due steps, queue them."""
     now = now or timezone.now()
     flows = active_flows()
-    stopped = stop_enrollments(now=now)
+    stopped = stop_enrollments(now=now, flows=flows)
     enrolled = sum(enrol(flow=flow, now=now) for flow in flows)
     markets = Market.objects.in_bulk() if flows else {}
     written = sum(write_due_step(step=step, now=now, markets=markets)
@@ -111,7 +111,7 @@ def horizon(flow: Flow) -> timedelta:
 
 def enrol(*, flow: Flow, now: datetime) -> int:
     """Enrol the carts abandoned since ``flow`` was switched on that it has not seen yet. One
-    query finds them; the rows are written in batches of ``ENROL_BATCH``."""
+    query finds them, one writes them (``recovery.bulk``)."""
     if not flow.steps.all():
         return 0
     since = max(flow.activated_at, now - horizon(flow))
@@ -132,32 +132,37 @@ def enrol(*, flow: Flow, now: datetime) -> int:
         for cart_id, customer_id, abandoned_at in carts.filter(~Exists(seen)).values_list(
             "pk", "customer_id", "abandoned_at")
     ]  # fmt: skip
-    if rows:
-        FlowEnrollment.objects.bulk_create(rows, ignore_conflicts=True, batch_size=ENROL_BATCH)
+    insert_ignoring_conflicts(rows)
     return len(rows)
 
 
 # --- stops -------------------------------------------------------------------------------------
 
 
-def stop_enrollments(*, now: datetime) -> int:
-    """Stop running enrolments, one ``UPDATE`` per reason; returns how many stopped."""
-    running = FlowEnrollment.objects.filter(stopped_at__isnull=True)
+def stop_enrollments(*, now: datetime, flows: list[Flow] | None = None) -> int:
+    """Stop running enrolments: those of flows switched off (one ``UPDATE``), and per active
+    flow one ``UPDATE`` per reason over its enrolments that may still have a step to come
+    (the index of running enrolments, by flow and abandonment time). Returns how many
+    stopped. An order placed later still reaches its enrolment (``stop_for_order``)."""
+    flows = active_flows() if flows is None else flows
+    stopped = FlowEnrollment.objects.filter(stopped_at__isnull=True, flow__active=False).update(
+        stopped_at=now, stop_reason=SkipReason.FLOW_OFF)  # fmt: skip
     orders = Order.objects.exclude(status="cancelled").filter(
         created_at__gte=OuterRef("abandoned_at"))  # fmt: skip
     from_cart = orders.filter(cart_id=OuterRef("cart_id"))
-    stopped = running.filter(flow__active=False).update(
-        stopped_at=now, stop_reason=SkipReason.FLOW_OFF)  # fmt: skip
-    stopped += running.filter(
-        Q(Exists(from_cart)) | Q(cart__status__in=CLOSED)
-        | Q(Exists(orders.filter(customer_id=OuterRef("customer_id"))))
-    ).update(stopped_at=now, stop_reason=SkipReason.ORDERED,
-             order=Subquery(from_cart.order_by("created_at").values("pk")[:1]))  # fmt: skip
-    stopped += running.filter(customer__unsubscribed_at__isnull=False).update(
-        stopped_at=now, stop_reason=SkipReason.UNSUBSCRIBED)  # fmt: skip
-    stopped += running.exclude(cart__status=CartStatus.ABANDONED,
-                               cart__abandoned_at=F("abandoned_at")).update(
-        stopped_at=now, stop_reason=SkipReason.CART_CHANGED)  # fmt: skip
+    for flow in flows:
+        running = FlowEnrollment.objects.filter(flow_id=flow.pk, stopped_at__isnull=True,
+                                                abandoned_at__gt=now - horizon(flow))  # fmt: skip
+        stopped += running.filter(
+            Q(Exists(from_cart)) | Q(cart__status__in=CLOSED)
+            | Q(Exists(orders.filter(customer_id=OuterRef("customer_id"))))
+        ).update(stopped_at=now, stop_reason=SkipReason.ORDERED,
+                 order=Subquery(from_cart.order_by("created_at").values("pk")[:1]))  # fmt: skip
+        stopped += running.filter(customer__unsubscribed_at__isnull=False).update(
+            stopped_at=now, stop_reason=SkipReason.UNSUBSCRIBED)  # fmt: skip
+        stopped += running.exclude(cart__status=CartStatus.ABANDONED,
+                                   cart__abandoned_at=F("abandoned_at")).update(
+            stopped_at=now, stop_reason=SkipReason.CART_CHANGED)  # fmt: skip
     return stopped
 
 
@@ -276,8 +281,7 @@ def write_due_step(*, step: FlowStep, now: datetime, markets: dict[int, Market])
         row.not_before = wait_until(now, step.channel, markets.get(market_id),
                                     cart_country or customer_country, region)  # fmt: skip
         rows.append(row)
-    if rows:
-        RecoveryMessage.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
+    insert_ignoring_conflicts(rows)
     return len(rows)
 
 
