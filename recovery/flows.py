@@ -122,17 +122,15 @@ def enrol(*, flow: Flow, now: datetime) -> int:
     market_ids = [market.pk for market in flow.markets.all()]
     if market_ids:
         carts = carts.filter(market_id__in=market_ids)
+    percent = flow.holdout_percent
     rows = [
-        FlowEnrollment(
-            flow_id=flow.pk, cart_id=cart_id, customer_id=customer_id, abandoned_at=abandoned_at,
-            holdout=in_holdout(customer_id=customer_id, flow_id=flow.pk,
-                               percent=flow.holdout_percent),
-            created_at=now,
-        )  # fmt: skip
+        {"flow_id": flow.pk, "cart_id": cart_id, "customer_id": customer_id,
+         "abandoned_at": abandoned_at, "created_at": now,
+         "holdout": in_holdout(customer_id=customer_id, flow_id=flow.pk, percent=percent)}
         for cart_id, customer_id, abandoned_at in carts.filter(~Exists(seen)).values_list(
             "pk", "customer_id", "abandoned_at")
     ]  # fmt: skip
-    insert_ignoring_conflicts(rows)
+    insert_ignoring_conflicts(FlowEnrollment, rows)
     return len(rows)
 
 
@@ -255,34 +253,37 @@ def write_due_step(*, step: FlowStep, now: datetime, markets: dict[int, Market])
         return 0
     weighted = [(label, variant.weight) for label, variant in variants.items()]
     flow_id = step.flow_id
-    rows = []
+    rows, holdout_rows = [], []
     for (enrollment_id, cart_id, customer_id, holdout, customer_language, cart_language,
          market_id, cart_country, region, customer_country) in due_enrollments(
             step, now):  # fmt: skip
-        row = RecoveryMessage(
-            key=message_key(flow_id=flow_id, step_id=step.pk, cart_id=cart_id,
-                            enrollment_id=enrollment_id),
-            customer_id=customer_id, cart_id=cart_id, channel=step.channel, flow_step=step,
-            enrollment_id=enrollment_id, created_by="flow", created_at=now,
-        )  # fmt: skip
+        row = {
+            "key": message_key(flow_id=flow_id, step_id=step.pk, cart_id=cart_id,
+                               enrollment_id=enrollment_id),
+            "customer_id": customer_id, "cart_id": cart_id, "channel": step.channel,
+            "flow_step_id": step.pk, "enrollment_id": enrollment_id, "created_by": "flow",
+            "created_at": now,
+        }  # fmt: skip
         language = customer_language or cart_language or step.fallback_language
         if holdout:
-            row.status, row.skip_reason = MessageStatus.SKIPPED, SkipReason.HOLDOUT
-            row.language, row.body = language, ""
-            rows.append(row)
+            row.update(status=MessageStatus.SKIPPED, skip_reason=SkipReason.HOLDOUT,
+                       language=language, body="")  # fmt: skip
+            holdout_rows.append(row)
             continue
         label = pick(variant_key(customer_id, f"flow-step:{step.pk}"), weighted)
         text = _text(variants[label], language, step.fallback_language)
         if text is None:
             logger.warning("Flow step %s variant %s has no text: nothing written", step.pk, label)
             continue
-        row.variant, row.language = label, text.language
-        row.subject, row.body = text.subject, text.body
-        row.not_before = wait_until(now, step.channel, markets.get(market_id),
-                                    cart_country or customer_country, region)  # fmt: skip
+        row.update(variant=label, language=text.language, subject=text.subject, body=text.body,
+                   not_before=wait_until(now, step.channel, markets.get(market_id),
+                                         cart_country or customer_country, region))  # fmt: skip
         rows.append(row)
-    insert_ignoring_conflicts(rows)
-    return len(rows)
+    # One statement for the messages, one for the control group's rows (each statement's rows
+    # have the same columns).
+    insert_ignoring_conflicts(RecoveryMessage, rows)
+    insert_ignoring_conflicts(RecoveryMessage, holdout_rows)
+    return len(rows) + len(holdout_rows)
 
 
 def queue_flow_messages(*, now: datetime) -> int:

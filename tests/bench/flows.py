@@ -16,6 +16,7 @@ and the number of statements of each:
 
 PostgreSQL: DATABASE_URL if it is a postgres URL (an empty database), otherwise a throwaway
 cluster removed at the end. Redis: REDIS_URL if set, otherwise the embedded one.
+BENCH_PROFILE=1 prints a cProfile of the first run.
 """
 
 from __future__ import annotations
@@ -131,7 +132,7 @@ def run(label: str, now) -> None:
     started = time.perf_counter()
     with CaptureQueriesContext(connection) as queries:
         active = flows.active_flows()
-        phase("stop", flows.stop_enrollments, now=now)
+        phase("stop", flows.stop_enrollments, now=now, flows=active)
         for flow in active:
             phase("enrol", flows.enrol, flow=flow, now=now)
         markets = Market.objects.in_bulk()
@@ -166,7 +167,17 @@ def main() -> None:
         now = timezone.now()
         generate(now)
         bench_flow(now)
-        run(f"first run ({ABANDONED:,} new abandonments)", now)
+        if os.environ.get("BENCH_PROFILE"):
+            sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent]
+            sys.modules.pop("profile", None)  # tests/bench/profile.py is not the stdlib's
+            import cProfile
+            import pstats
+
+            profiler = cProfile.Profile()
+            profiler.runcall(run, f"first run ({ABANDONED:,} new abandonments)", now)
+            pstats.Stats(profiler).sort_stats("cumulative").print_stats(35)
+        else:
+            run(f"first run ({ABANDONED:,} new abandonments)", now)
         run("the same minute again (nothing new)", now)
         run("the next minute", now + timedelta(minutes=1))
         rows = RecoveryMessage.objects.filter(flow_step__isnull=False)
