@@ -61,6 +61,9 @@ logger = logging.getLogger(__name__)
 # A step more than this late (the cron was down) is not sent: "an hour after you left" a day
 # later reads wrong. It also bounds what each run reads to recent abandonments.
 MAX_LATE = timedelta(days=1)
+# How long after its abandonment time a cart may be enrolled (detection runs every minute and
+# dates the abandonment at the end of the cut-off; an outage of either job delays it more).
+ENROLMENT_LAG = timedelta(hours=2)
 CLOSED = (CartStatus.CONVERTED, CartStatus.RECOVERED, CartStatus.MERGED)
 MAX_QUEUED = 100_000  # rows queued per run; the next run queues the rest
 
@@ -139,8 +142,8 @@ def enrol(*, flow: Flow, now: datetime) -> int:
 
 def stop_enrollments(*, now: datetime, flows: list[Flow] | None = None) -> int:
     """Stop running enrolments: those of flows switched off (one ``UPDATE``), and per active
-    flow one ``UPDATE`` per reason over its enrolments that may still have a step to come
-    (the index of running enrolments, by flow and abandonment time). Returns how many
+    flow one ``UPDATE`` over its enrolments that may still have a step to come (the index of
+    running enrolments, by flow and abandonment time), each with its reason. Returns how many
     stopped. An order placed later still reaches its enrolment (``stop_for_order``)."""
     flows = active_flows() if flows is None else flows
     stopped = FlowEnrollment.objects.filter(stopped_at__isnull=True, flow__active=False).update(
@@ -148,19 +151,27 @@ def stop_enrollments(*, now: datetime, flows: list[Flow] | None = None) -> int:
     orders = Order.objects.exclude(status="cancelled").filter(
         created_at__gte=OuterRef("abandoned_at"))  # fmt: skip
     from_cart = orders.filter(cart_id=OuterRef("cart_id"))
+    closed = Cart.objects.filter(pk=OuterRef("cart_id"), status__in=CLOSED)
+    still_abandoned = Cart.objects.filter(pk=OuterRef("cart_id"), status=CartStatus.ABANDONED,
+                                          abandoned_at=OuterRef("abandoned_at"))
     for flow in flows:
-        running = FlowEnrollment.objects.filter(flow_id=flow.pk, stopped_at__isnull=True,
-                                                abandoned_at__gt=now - horizon(flow))  # fmt: skip
-        stopped += running.filter(
-            Q(Exists(from_cart)) | Q(cart__status__in=CLOSED)
-            | Q(Exists(orders.filter(customer_id=OuterRef("customer_id"))))
-        ).update(stopped_at=now, stop_reason=SkipReason.ORDERED,
-                 order=Subquery(from_cart.order_by("created_at").values("pk")[:1]))  # fmt: skip
-        stopped += running.filter(customer__unsubscribed_at__isnull=False).update(
-            stopped_at=now, stop_reason=SkipReason.UNSUBSCRIBED)  # fmt: skip
-        stopped += running.exclude(cart__status=CartStatus.ABANDONED,
-                                   cart__abandoned_at=F("abandoned_at")).update(
-            stopped_at=now, stop_reason=SkipReason.CART_CHANGED)  # fmt: skip
+        # Subqueries, not joins: an UPDATE's SET may not refer to joined tables.
+        ordered = (Q(Exists(from_cart)) | Q(Exists(closed))
+                   | Q(Exists(orders.filter(customer_id=OuterRef("customer_id")))))  # fmt: skip
+        unsubscribed = Q(Exists(Customer.objects.filter(pk=OuterRef("customer_id"),
+                                                        unsubscribed_at__isnull=False)))
+        changed = ~Q(Exists(still_abandoned))
+        # One pass over the flow's running enrolments, each stopped for its first reason.
+        stopped += FlowEnrollment.objects.filter(
+            ordered | unsubscribed | changed, flow_id=flow.pk, stopped_at__isnull=True,
+            abandoned_at__gt=now - horizon(flow),
+        ).update(
+            stopped_at=now,
+            stop_reason=Case(When(ordered, then=Value(SkipReason.ORDERED)),
+                             When(unsubscribed, then=Value(SkipReason.UNSUBSCRIBED)),
+                             default=Value(SkipReason.CART_CHANGED)),
+            order=Subquery(from_cart.order_by("created_at").values("pk")[:1]),
+        )  # fmt: skip
     return stopped
 
 
@@ -227,12 +238,17 @@ def end_test(*, step: FlowStep, winner_label: str) -> FlowStepVariant:
 
 
 def due_enrollments(step: FlowStep, now: datetime):
-    """The enrolments whose ``step`` is due and has no outbox row yet: one query."""
+    """The enrolments whose ``step`` is due and has no outbox row yet: one query. It looks at
+    the abandonments that became due since the step's last run (less ``ENROLMENT_LAG``: a cart
+    is enrolled a little after its abandonment time), at most ``MAX_LATE`` back."""
+    since = now - step.delay - MAX_LATE
+    if step.written_until is not None and step.written_until <= now:  # not a clock set back
+        since = max(since, step.written_until - step.delay - ENROLMENT_LAG)
     written = RecoveryMessage.objects.filter(enrollment_id=OuterRef("pk"), flow_step_id=step.pk)
     return (
         FlowEnrollment.objects
         .filter(flow_id=step.flow_id, stopped_at__isnull=True,
-                abandoned_at__lte=now - step.delay, abandoned_at__gt=now - step.delay - MAX_LATE,
+                abandoned_at__lte=now - step.delay, abandoned_at__gt=since,
                 cart__status=CartStatus.ABANDONED, cart__abandoned_at=F("abandoned_at"))
         .filter(~Exists(written))
         .values_list("pk", "cart_id", "customer_id", "holdout", "customer__language",
@@ -283,6 +299,7 @@ def write_due_step(*, step: FlowStep, now: datetime, markets: dict[int, Market])
     # have the same columns).
     insert_ignoring_conflicts(RecoveryMessage, rows)
     insert_ignoring_conflicts(RecoveryMessage, holdout_rows)
+    FlowStep.objects.filter(pk=step.pk).update(written_until=now)
     return len(rows) + len(holdout_rows)
 
 

@@ -279,6 +279,10 @@ class FlowStep(models.Model):
         default=settings.LANGUAGE_CODE,
         help_text=_("Used for customers whose language has no text."),
     )  # fmt: skip
+    # Until when the scheduler has written this step's due rows: the next run looks only at
+    # abandonments since (less ``recovery.flows.ENROLMENT_LAG``), not at a whole day of them.
+    written_until = models.DateTimeField(_("written until"), null=True, blank=True,
+                                         editable=False)  # fmt: skip
 
     class Meta:
         ordering = ["flow", "position"]

@@ -503,6 +503,7 @@ def test_the_scheduler_s_queries_do_not_grow_with_the_number_of_carts(world, mai
     RecoveryMessage.objects.all().delete()
     FlowEnrollment.objects.all().delete()
     Cart.objects.all().delete()
+    FlowStep.objects.update(written_until=None)  # as new: the same minute again
     many = scheduler_queries(world, mail_queue, 40, 100)
     assert few == many, "one query per step finds its due carts, whatever their number"
     print(f"\nflow scheduler ({connection.vendor}): {many} queries for 3 or 40 carts")  # noqa: T201
@@ -704,3 +705,21 @@ def test_the_demo_has_a_flow_per_market_with_sms_or_whatsapp_where_the_market_us
         assert set(variant.texts.values_list("language", flat=True)) == languages
         bodies = variant.texts.values_list("body", flat=True)
         assert all("{restore_link}" in body for body in bodies)
+
+
+def test_a_step_missed_while_the_job_was_down_goes_out_unless_more_than_a_day_late(
+    world, mail_queue
+):
+    flow_of(world.eu, steps=((1, Channel.EMAIL),))
+    Flow.objects.update(activated_at=T0 - timedelta(days=3))
+    cart_of(world, shopper("late@example.com"))
+    cart_of(world, shopper("later@example.com"), abandoned_at=T0 - 30 * HOUR)  # due 29 h ago
+    at(T0 + timedelta(minutes=10), mail_queue)  # the last run before the outage
+    assert mail.outbox == []
+
+    at(T0 + 5 * HOUR, mail_queue)  # four hours late
+
+    assert [m.to[0] for m in mail.outbox] == ["late@example.com"], (
+        "'an hour after you left' more than a day late is not sent"
+    )
+    assert FlowEnrollment.objects.count() == 2
