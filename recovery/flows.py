@@ -161,11 +161,13 @@ def stop_enrollments(*, now: datetime, flows: list[Flow] | None = None) -> int:
         unsubscribed = Q(Exists(Customer.objects.filter(pk=OuterRef("customer_id"),
                                                         unsubscribed_at__isnull=False)))
         changed = ~Q(Exists(still_abandoned))
-        # One pass over the flow's running enrolments, each stopped for its first reason.
-        stopped += FlowEnrollment.objects.filter(
-            ordered | unsubscribed | changed, flow_id=flow.pk, stopped_at__isnull=True,
-            abandoned_at__gt=now - horizon(flow),
-        ).update(
+        running = FlowEnrollment.objects.filter(flow_id=flow.pk, stopped_at__isnull=True,
+                                                abandoned_at__gt=now - horizon(flow))  # fmt: skip
+        since = checked_since(flow, now)
+        if since is not None:  # only what can have changed since the last run
+            running = running.filter(changed_since(since))
+        # One pass over those enrolments, each stopped for its first reason.
+        stopped += running.filter(ordered | unsubscribed | changed).update(
             stopped_at=now,
             stop_reason=Case(When(ordered, then=Value(SkipReason.ORDERED)),
                              When(unsubscribed, then=Value(SkipReason.UNSUBSCRIBED)),
@@ -173,6 +175,30 @@ def stop_enrollments(*, now: datetime, flows: list[Flow] | None = None) -> int:
             order=Subquery(from_cart.order_by("created_at").values("pk")[:1]),
         )  # fmt: skip
     return stopped
+
+
+def checked_since(flow: Flow, now: datetime) -> datetime | None:
+    """From when the stops must be looked for: the flow's last run (its steps' watermark) less
+    ``ENROLMENT_LAG``; None on a first run (everything is looked at)."""
+    marks = [step.written_until for step in flow.steps.all()]
+    if not marks or None in marks or max(marks) > now:  # new step, or the clock was set back
+        return None
+    return min(marks) - ENROLMENT_LAG
+
+
+def changed_since(since: datetime) -> Q:
+    """Enrolments whose cart or customer may have changed since ``since``: an order placed (by
+    the cart or the customer), a cart touched (a shopper coming back or emptying it bumps its
+    activity), an unsubscribe. Each found through an index of recent rows, not by reading
+    every running enrolment. A change outside these (staff editing a customer) is still
+    caught by the check before sending."""
+    orders = Order.objects.filter(created_at__gt=since)
+    return (Q(cart_id__in=orders.values("cart_id")) | Q(customer_id__in=orders.values(
+                "customer_id"))
+            | Q(cart_id__in=Cart.objects.filter(last_activity_at__gt=since,
+                                                customer__isnull=False).values("pk"))
+            | Q(customer_id__in=Customer.objects.filter(unsubscribed_at__gt=since)
+                .values("pk")))  # fmt: skip
 
 
 def stop_for_order(*, order: Order) -> int:
