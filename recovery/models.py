@@ -114,6 +114,12 @@ class RecoveryMessage(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            # A flow writes one message per enrolment and step; the scheduler's "no row for
+            # this step yet" probes this index (exact whatever the planner's statistics say).
+            models.UniqueConstraint(fields=["enrollment", "flow_step"],
+                                    name="one_message_per_enrollment_step"),
+        ]
         indexes = [
             models.Index(fields=["campaign", "status"], name="recovery_message_progress"),
             models.Index(fields=["heartbeat_at"], condition=models.Q(status="queued"),
