@@ -43,6 +43,7 @@ from django.db.models import Case, Exists, F, OuterRef, Prefetch, Q, Subquery, V
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from redis.exceptions import RedisError
+from rq import Queue
 
 from cart.models import Cart, CartStatus
 from checkout.models import Order
@@ -383,13 +384,12 @@ def queue_flow_messages(*, now: datetime) -> int:
     ).values_list("pk", "job_id"):  # fmt: skip
         by_job[job_id].append(pk)
     queue = django_rq.get_queue("mail")
-    queued = 0
-    for job_id, ids in by_job.items():
-        try:
-            queue.enqueue("recovery.campaigns.send_batch", sorted(ids), job_id=job_id,
-                          job_timeout=1800)  # fmt: skip
-        except RedisError:  # the rows name a job that does not exist: requeue_stale_messages
-            logger.exception("Could not queue flow messages")
-            break
-        queued += len(ids)
-    return queued
+    jobs = [Queue.prepare_data("recovery.campaigns.send_batch", [sorted(ids)], job_id=job_id,
+                               timeout=1800)
+            for job_id, ids in by_job.items()]  # fmt: skip
+    try:  # one Redis pipeline for all the jobs
+        queue.enqueue_many(jobs)
+    except RedisError:  # the rows name jobs that do not exist: requeue_stale_messages
+        logger.exception("Could not queue flow messages")
+        return 0
+    return sum(len(ids) for ids in by_job.values())
