@@ -72,6 +72,7 @@ MAX_LATE = timedelta(days=1)
 # dates the abandonment at the end of the cut-off; an outage of either job delays it more).
 ENROLMENT_LAG = timedelta(hours=2)
 CLOSED = (CartStatus.CONVERTED, CartStatus.RECOVERED, CartStatus.MERGED)
+ANALYZE_AFTER = 10_000  # rows written by one run after which their tables are analysed
 MAX_QUEUED = 100_000  # rows queued per run; the next run queues the rest
 
 
@@ -96,6 +97,12 @@ def run_flows(*, now: datetime | None = None) -> FlowRun:
     markets = Market.objects.in_bulk() if flows else {}
     written = sum(write_due_step(step=step, now=now, markets=markets)
                   for flow in flows for step in flow.steps.all())  # fmt: skip
+    if enrolled + written >= ANALYZE_AFTER and connection.vendor == "postgresql":
+        # Fresh statistics before the next run plans its queries: with the new rows unknown
+        # to the planner, a minute later a step's query took 65 s instead of 0.1 s
+        # (tests/bench/flows.py); autovacuum would catch up, but only after some minutes.
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE recovery_flowenrollment, recovery_recoverymessage")
     queued = queue_flow_messages(now=now)
     return FlowRun(stopped=stopped, enrolled=enrolled, written=written, queued=queued)
 

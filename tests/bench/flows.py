@@ -133,13 +133,18 @@ def run(label: str, now) -> None:
     with CaptureQueriesContext(connection) as queries:
         active = flows.active_flows()
         phase("stop", flows.stop_enrollments, now=now, flows=active)
+        rows = 0
         for flow in active:
-            phase("enrol", flows.enrol, flow=flow, now=now)
+            rows += phase("enrol", flows.enrol, flow=flow, now=now)[2]
         markets = Market.objects.in_bulk()
         for flow in active:
             for step in flow.steps.all():
-                phase(f"write step {step.position} ({step.channel}, {step.delay})",
-                      flows.write_due_step, step=step, now=now, markets=markets)  # fmt: skip
+                rows += phase(f"write step {step.position} ({step.channel}, {step.delay})",
+                              flows.write_due_step, step=step, now=now,
+                              markets=markets)[2]  # fmt: skip
+        if rows >= flows.ANALYZE_AFTER:  # as run_flows does after a large run
+            phase("analyze", lambda: connection.cursor().execute(
+                "ANALYZE recovery_flowenrollment, recovery_recoverymessage"))
         phase("queue", flows.queue_flow_messages, now=now)
     progress(f"  total: {time.perf_counter() - started:.2f} s, {len(queries)} statements")
 
