@@ -723,3 +723,29 @@ def test_a_step_missed_while_the_job_was_down_goes_out_unless_more_than_a_day_la
     assert [m.to[0] for m in mail.outbox] == ["late@example.com"], (
         "'an hour after you left' more than a day late is not sent"
     )
+
+
+def test_a_newsletter_skips_a_customer_who_left_e_mail_only(world):
+    from recovery.campaigns import recipients
+    from tests.campaign_world import newsletter
+
+    left_email = shopper("sms-only@example.com", email_unsubscribed_at=T0)
+    cart_of(world, left_email)
+    cart_of(world, shopper("both@example.com"))
+
+    skips = {r.customer_id: r.skip for r in recipients(newsletter({"en": ("Hi", "Hello")}))}
+
+    assert skips == {left_email.pk: SkipReason.UNSUBSCRIBED,
+                     Customer.objects.get(email="both@example.com").pk: ""}  # fmt: skip
+
+
+def test_a_market_s_time_zone_must_be_a_known_one(world):
+    from django.core.exceptions import ValidationError
+
+    market = world.eu
+    market.time_zone = "Europe/Atlantis"
+    with pytest.raises(ValidationError) as error:
+        market.clean()
+    assert "time_zone" in error.value.message_dict
+    market.time_zone = "Europe/Berlin"
+    market.clean()
