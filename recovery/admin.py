@@ -577,3 +577,4 @@ def _has_send_permission(self, request) -> bool:
 
 RecoveryCustomerAdmin.actions = [newsletter_to_selected]
 RecoveryCustomerAdmin.has_send_permission = _has_send_permission
+from recovery import flow_admin  # noqa: E402,F401  (automated flows: recovery/flow_admin.py)

@@ -115,19 +115,20 @@ def recipients(campaign: Campaign) -> list[Recipient]:
         .values_list(
             "pk", "customer_id", "customer__language", "customer__unsubscribed_at",
             "customer__marketing_consent", "market__marketing_opt_in_required",
-            "customer__email", "ordered_since", "language",
+            "customer__email", "ordered_since", "language", "customer__email_unsubscribed_at",
         )  # fmt: skip
     )
     seen: set[int] = set()
     result = []
     for (cart_id, customer_id, language, unsubscribed_at, consent_given, opt_in, email, ordered,
-         cart_language) in rows:  # fmt: skip
+         cart_language, email_unsubscribed_at) in rows:  # fmt: skip
         if customer_id in seen:
             continue
         seen.add(customer_id)
         skip = consent.skip_reason(channel=consent.EMAIL, email_consent=consent_given,
                                    sms_consent=None, unsubscribed_at=unsubscribed_at,
-                                   market_opt_in=opt_in, country=None)  # fmt: skip
+                                   market_opt_in=opt_in, country=None,
+                                   channel_unsubscribed_at=email_unsubscribed_at)  # fmt: skip
         if skip:
             pass
         elif ordered:

@@ -16,14 +16,13 @@ from django.db.models import Q
 from django.utils import timezone
 
 from recovery.models import MessageStatus, RecoveryMessage
-from shop.models import Customer
+from shop.models import ConsentSource, Customer
 
 #: The state a delivery report may move a row from. (A row whose attempt got no answer is
 #: still queued and has no gateway id yet: its report finds nothing.)
 REPORTABLE = (MessageStatus.SENT,)
-#: How an SMS reply unsubscribes, as ``Customer.sms_consent_source`` (not one of
-#: ``ConsentSource``'s choices yet: adding it needs a migration of the shop app).
-SMS_REPLY_SOURCE = "sms_reply"
+#: How an SMS reply unsubscribes, as ``Customer.sms_consent_source``.
+SMS_REPLY_SOURCE = ConsentSource.SMS_REPLY
 #: The opt-out words carriers and Twilio honour (case-insensitive, the whole reply).
 STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"}
 

@@ -116,9 +116,18 @@ class RecoveryMessage(models.Model):
     # order or a missing address still stop it).
     requested = models.BooleanField(_("requested by the shopper"), default=False,
                                     editable=False)  # fmt: skip
+    # Not sent before this time: an SMS or WhatsApp message due in the customer's quiet hours
+    # waits for their morning (``recovery.quiet_hours``); the requeue cron leaves it until then.
+    not_before = models.DateTimeField(_("not before"), null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            # A flow writes one message per enrolment and step; the scheduler's "no row for
+            # this step yet" probes this index (exact whatever the planner's statistics say).
+            models.UniqueConstraint(fields=["enrollment", "flow_step"],
+                                    name="one_message_per_enrollment_step"),
+        ]
         indexes = [
             models.Index(fields=["campaign", "status"], name="recovery_message_progress"),
             models.Index(fields=["heartbeat_at"], condition=models.Q(status="queued"),
@@ -309,6 +318,10 @@ class Flow(models.Model):
         help_text=_("Leave empty to serve every market."),
     )  # fmt: skip
     active = models.BooleanField(_("active"), default=False)
+    # When staff last switched the flow on: only carts abandoned since then are enrolled (a flow
+    # switched on does not send its one-hour reminder to carts abandoned weeks ago).
+    activated_at = models.DateTimeField(_("switched on at"), null=True, blank=True,
+                                        editable=False)  # fmt: skip
     holdout_percent = models.PositiveSmallIntegerField(
         _("control group (%)"), default=0,
         validators=[MinValueValidator(0), MaxValueValidator(50)],
@@ -341,6 +354,10 @@ class FlowStep(models.Model):
         default=settings.LANGUAGE_CODE,
         help_text=_("Used for customers whose language has no text."),
     )  # fmt: skip
+    # Until when the scheduler has written this step's due rows: the next run looks only at
+    # abandonments since (less ``recovery.flows.ENROLMENT_LAG``), not at a whole day of them.
+    written_until = models.DateTimeField(_("written until"), null=True, blank=True,
+                                         editable=False)  # fmt: skip
 
     class Meta:
         ordering = ["flow", "position"]

@@ -38,7 +38,9 @@ from cart.pricing import CartPricing, locale_for_cart, price_cart, price_carts
 from checkout.models import Order
 from recovery import mime
 from recovery.channels import send_sms, send_whatsapp
+from recovery.frequency import Cap
 from recovery.gateways.base import UNCONFIRMED
+from recovery.incentives import give_flow_vouchers
 from recovery.models import (
     Campaign,
     CampaignStatus,
@@ -47,6 +49,7 @@ from recovery.models import (
     RecoveryMessage,
     SkipReason,
 )
+from recovery.quiet_hours import wait_until
 from recovery.rendering import Renderer
 from shop.consent import skip_reason_for
 from shop.locale import language_tag
@@ -70,15 +73,39 @@ def skip_reason(message: RecoveryMessage, ordered_since: bool) -> str:
     customer, cart = message.customer, message.cart
     if customer.unsubscribed_at is not None:
         return SkipReason.UNSUBSCRIBED
-    if not message.requested and not consent_allows(customer, cart.market if cart else None,
-                                                    message.channel):  # fmt: skip
-        return SkipReason.NO_CONSENT
+    reason = skip_reason_for(customer, message.channel, cart.market if cart else None)
+    # A message the shopper asked for (their cart saved by e-mail) needs no marketing consent;
+    # an unsubscribe from its channel still stops it.
+    if reason == SkipReason.NO_CONSENT and message.requested:
+        reason = None
+    if reason:  # no consent for the channel, or unsubscribed from this channel alone
+        return reason
     if cart is None or cart.status in CLOSED or ordered_since:
         return SkipReason.ORDERED
+    if message.enrollment_id:
+        reason = flow_stop_reason(message)
+        if reason:
+            return reason
     if message.channel == Channel.EMAIL and not customer.email:
         return SkipReason.NO_CONTACT
     if message.channel in (Channel.SMS, Channel.WHATSAPP) and not customer.phone:
         return SkipReason.NO_CONTACT
+    return ""
+
+
+def flow_stop_reason(message: RecoveryMessage) -> str:
+    """Why a flow's message must not leave any more, or "": its enrolment stopped, its flow
+    was switched off, the cart changed since (the shopper came back), or it is the control
+    group's."""
+    enrollment, cart = message.enrollment, message.cart
+    if enrollment.holdout:
+        return SkipReason.HOLDOUT
+    if not enrollment.flow.active:
+        return SkipReason.FLOW_OFF
+    if enrollment.stopped_at is not None:
+        return enrollment.stop_reason or SkipReason.CART_CHANGED
+    if cart.status != CartStatus.ABANDONED or cart.abandoned_at != enrollment.abandoned_at:
+        return SkipReason.CART_CHANGED
     return ""
 
 
@@ -102,7 +129,7 @@ def claim(message_ids: list[int], job_id: str) -> list[RecoveryMessage]:
     messages = list(
         RecoveryMessage.objects.filter(pk__in=message_ids, status=MessageStatus.QUEUED,
                                        job_id=job_id)
-        .select_related("customer", "cart__market", "voucher")
+        .select_related("customer", "cart__market", "voucher", "enrollment__flow")
         .order_by("pk")
     )  # fmt: skip
     # Each newsletter once (with a row each, its list of selected customers would be read
@@ -145,6 +172,14 @@ def _record_skips(skipped: dict[str, list[int]]) -> None:
         RecoveryMessage.objects.filter(pk__in=ids, status=MessageStatus.QUEUED).update(
             status=MessageStatus.SKIPPED, skip_reason=reason, heartbeat_at=None
         )
+
+
+def _wait_for_morning(later: dict[datetime, list[int]]) -> None:
+    """Rows due in their customer's quiet hours go back to waiting, with no job, until then
+    (``recovery.flows.queue_flow_messages`` and ``requeue_stale_messages`` queue them)."""
+    for morning, ids in later.items():
+        RecoveryMessage.objects.filter(pk__in=ids, status=MessageStatus.QUEUED).update(
+            not_before=morning, job_id="", heartbeat_at=None)  # fmt: skip
 
 
 def _give_vouchers(messages: list[RecoveryMessage]) -> None:
@@ -264,16 +299,29 @@ def send_messages(message_ids: list[int], *, job_id: str | None = None,
     outcome: dict[int, str] = {}
     skipped: dict[str, list[int]] = defaultdict(list)
     sending = []
+    now = timezone.now()
+    cap = Cap({m.customer_id for m in messages}, now)
+    later: dict[datetime, list[int]] = defaultdict(list)
     for message in messages:
         reason = skip_reason(message, message.pk in ordered)
+        morning = None if reason else wait_until(
+            now, message.channel, message.cart.market, message.cart.country
+            or (message.customer.country.code if message.customer.country else ""),
+            message.cart.region)  # fmt: skip
+        if morning is not None:  # quiet hours: not skipped, it waits (not counted in the cap)
+            later[morning].append(message.pk)
+        elif not reason and not cap.allows(message.customer_id):
+            reason = SkipReason.CAPPED
         if reason:
             skipped[reason].append(message.pk)
             outcome[message.pk] = MessageStatus.SKIPPED
-        else:
+        elif morning is None:
             sending.append(message)
     _record_skips(skipped)
+    _wait_for_morning(later)
     if sending:
         _give_vouchers(sending)
+        give_flow_vouchers(sending)
         pricings = _pricings(sending)
         if connection is None and any(m.channel == Channel.EMAIL for m in sending):
             connection = mailers.default
@@ -445,7 +493,8 @@ def requeue_stale_messages(older_than_minutes: int | None = None) -> int:
         stale_after, waited = lease(), timedelta(minutes=1)
     else:
         stale_after = waited = timedelta(minutes=older_than_minutes)
-    queued = RecoveryMessage.objects.filter(status=MessageStatus.QUEUED)
+    queued = RecoveryMessage.objects.filter(status=MessageStatus.QUEUED).filter(
+        Q(not_before__isnull=True) | Q(not_before__lte=now))  # quiet hours: not before morning
     abandoned = set(queued.filter(heartbeat_at__lt=now - stale_after + timedelta(microseconds=1))
                     .values_list("pk", flat=True)[:10_000])  # fmt: skip
     waiting = queued.filter(heartbeat_at__isnull=True, created_at__lt=now - waited

@@ -69,3 +69,12 @@ def cart_saved(sender, instance: Cart, raw: bool = False, **kwargs) -> None:
 def cart_deleted(sender, instance: Cart, **kwargs) -> None:
     if instance.status == CartStatus.ABANDONED and instance.customer_id:
         latest_carts.refresh([instance.customer_id])
+
+
+@receiver(order_placed, dispatch_uid="recovery_stop_flows_on_order")
+def stop_flows_on_order(sender, order, **kwargs) -> None:
+    """An order stops its cart's and its customer's automated flows at once (the cron and the
+    check before sending would catch it within a minute; this closes that minute)."""
+    from recovery.flows import stop_for_order
+
+    stop_for_order(order=order)

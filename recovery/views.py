@@ -24,9 +24,10 @@ from cart.throttles import CART_WRITE_THROTTLES, CONTACT_THROTTLES, rate_limited
 from checkout.forms import ContactForm
 from recovery.capture import CaptureError, save_cart_by_email
 from recovery.feedback import answer_for, read_link, record_leave_feedback
+from recovery.flows import unsubscribe_customer
 from recovery.forms import LeaveFeedbackForm
 from recovery.links import OPEN_SALT, RESTORE_SALT, UNSUBSCRIBE_SALT, read
-from recovery.models import LeaveReason, RecoveryMessage
+from recovery.models import Channel, LeaveReason, RecoveryMessage
 from shop.models import Customer
 
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
@@ -63,18 +64,24 @@ def opened(request: HttpRequest, token: str) -> HttpResponse:
 
 @csrf_exempt  # one-click unsubscribe (RFC 8058) posts without a CSRF token; the token signs it
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    """Unsubscribe from everything, or (when the customer chose so) from the channel this
+    message came by only. A one-click POST from a mail client is "everything"."""
     data = read(token, UNSUBSCRIBE_SALT, timedelta(days=365))
     if data is None:
         raise Http404
     customer = Customer.objects.filter(pk=data["u"]).first()
     if customer is None:
         raise Http404
+    channel = (RecoveryMessage.objects.filter(pk=data.get("m")).values_list("channel", flat=True)
+               .first() or Channel.EMAIL)  # fmt: skip
     if request.method == "POST":
-        Customer.objects.filter(pk=customer.pk, unsubscribed_at__isnull=True).update(
-            unsubscribed_at=timezone.now()
-        )
-        return render(request, "recovery/unsubscribed.html", {"done": True})
-    return render(request, "recovery/unsubscribed.html", {"done": False, "token": token})
+        only_channel = request.POST.get("scope") == "channel"
+        unsubscribe_customer(customer=customer, channel=channel if only_channel else None)
+        return render(request, "recovery/unsubscribed.html",
+                      {"done": True, "only_channel": only_channel,
+                       "channel": Channel(channel).label})  # fmt: skip
+    return render(request, "recovery/unsubscribed.html",
+                  {"done": False, "token": token, "channel": Channel(channel).label})  # fmt: skip
 
 
 def _wants_json(request: HttpRequest) -> bool:

@@ -188,6 +188,7 @@ class MarketAdmin(TranslationAdmin):
         ]}),
         (_("Checkout and recovery"), {"fields": [
             "phone_required", "marketing_opt_in_required", "abandonment_cutoff_minutes",
+            ("quiet_hours_start", "quiet_hours_end"), "time_zone",
         ]}),
     ]  # fmt: skip
     inlines = [MarketCountryInline, TaxRateInline, ShippingZoneInline, PaymentMethodInline,

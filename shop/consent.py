@@ -10,6 +10,11 @@ each ``True`` (yes), ``False`` (an explicit "no") or ``None`` (never asked). The
   Elsewhere the one checkout box covers both channels, so an SMS never asked about follows the
   e-mail answer.
 
+- WhatsApp always needs its own "yes" (WhatsApp Business requires an opt-in for the channel in
+  every country).
+- Unsubscribing: from everything (``unsubscribed_at``), or from one channel only
+  (``email_unsubscribed_at``, ...), which leaves the other channels as they were.
+
 The reasons returned are the outbox's skip reasons (``recovery.models.SkipReason`` values), so
 a caller records them as they are.
 """
@@ -28,6 +33,8 @@ NO_CONSENT = "no_consent"
 UNSUBSCRIBED = "unsubscribed"
 EMAIL = "email"
 SMS = "sms"
+WHATSAPP = "whatsapp"
+CHANNELS = (EMAIL, SMS, WHATSAPP)
 
 
 def opt_in_required(market: Market | None) -> bool:
@@ -53,13 +60,17 @@ def skip_reason(
     unsubscribed_at: datetime | None,
     market_opt_in: bool | None,
     country: str | None,
+    whatsapp_consent: bool | None = None,
+    channel_unsubscribed_at: datetime | None = None,
 ) -> str | None:
     """Why a marketing message on ``channel`` must not be sent, or None: the rule on plain
     values, for callers that read customers as rows (``values_list``). ``market_opt_in`` is the
     market's ``marketing_opt_in_required`` (None: no market, so opt-in is assumed)."""
-    if unsubscribed_at is not None:
+    if unsubscribed_at is not None or channel_unsubscribed_at is not None:
         return UNSUBSCRIBED
-    if channel == SMS:
+    if channel == WHATSAPP:
+        answer, needs_yes = whatsapp_consent, True
+    elif channel == SMS:
         own_tick = _sms_own_tick(market_opt_in, country)
         answer = sms_consent if (sms_consent is not None or own_tick) else email_consent
         needs_yes = own_tick
@@ -85,4 +96,17 @@ def skip_reason_for(
         unsubscribed_at=customer.unsubscribed_at,
         market_opt_in=opt_in_required(market),
         country=country,
+        whatsapp_consent=customer.whatsapp_consent,
+        channel_unsubscribed_at=channel_unsubscribed_at(customer, channel),
     )
+
+
+def channel_unsubscribed_at(customer: Customer, channel: str) -> datetime | None:
+    """When ``customer`` unsubscribed from ``channel`` alone, or None."""
+    return getattr(customer, f"{channel}_unsubscribed_at", None)
+
+
+def unsubscribed_from(customer: Customer, channel: str) -> bool:
+    """Unsubscribed from everything, or from this one channel."""
+    return (customer.unsubscribed_at is not None
+            or channel_unsubscribed_at(customer, channel) is not None)  # fmt: skip

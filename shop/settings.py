@@ -194,6 +194,12 @@ RECOVERY_MAX_ATTEMPTS = 4
 RECOVERY_SENDER_LEASE_SECONDS = int(os.environ.get("RECOVERY_SENDER_LEASE_SECONDS", "60"))
 CONFIRMATION_LEASE_SECONDS = int(os.environ.get("CONFIRMATION_LEASE_SECONDS", "60"))
 
+# Automated flows (recovery/flows.py): at most this many recovery messages per customer in
+# this many days, across flows, newsletters and staff's messages (0 messages: no cap).
+RECOVERY_CAP_MESSAGES = int(os.environ.get("RECOVERY_CAP_MESSAGES", "3"))
+RECOVERY_CAP_DAYS = int(os.environ.get("RECOVERY_CAP_DAYS", "7"))
+SHOP_CRON_JOBS += [("recovery.jobs.run_flows_job", "default", "* * * * *")]
+
 # Consent (shop/consent.py): countries where SMS marketing needs its own tick at checkout, apart
 # from e-mail (the US: TCPA). Markets that require an opt-in (EU, UK) always ask per channel.
 CONSENT_SMS_OPT_IN_COUNTRIES = env_list("CONSENT_SMS_OPT_IN_COUNTRIES", "US")

@@ -37,6 +37,10 @@ class MarketFactory(factory.django.DjangoModelFactory):
     default_language = "en"
     prices_include_tax = True
     price_rounding = "none"
+    # No quiet hours unless a test sets them: an SMS test must not wait for the morning when
+    # the suite happens to run at night (tests/test_recovery_flows.py sets them).
+    quiet_hours_start = None
+    quiet_hours_end = None
     active = True
 
     @factory.post_generation

@@ -20,6 +20,8 @@ class ConsentSource(models.TextChoices):
     IMPORT = "import", _("Import")
     # The shopper asked to have their cart saved by e-mail (exit intent, recovery.capture).
     SAVED_CART = "saved_cart", pgettext_lazy("consent given during", "Saving the cart")
+    # The customer answered STOP to an SMS (recovery.delivery, Twilio's inbound webhook).
+    SMS_REPLY = "sms_reply", pgettext_lazy("consent given during", "Reply to an SMS")
 
 
 class Customer(models.Model):
@@ -59,7 +61,24 @@ class Customer(models.Model):
     sms_consent_source = models.CharField(
         _("SMS consent source"), max_length=16, choices=ConsentSource.choices, blank=True
     )
+    whatsapp_consent = models.BooleanField(
+        _("WhatsApp marketing consent"), null=True, blank=True, default=None,
+        help_text=_("Empty: never asked."),
+    )  # fmt: skip
+    whatsapp_consent_at = models.DateTimeField(_("WhatsApp consent answered at"), null=True,
+                                               blank=True)  # fmt: skip
+    whatsapp_consent_source = models.CharField(
+        _("WhatsApp consent source"), max_length=16, choices=ConsentSource.choices, blank=True
+    )
+    # Unsubscribed from everything (``unsubscribed_at``), or from one channel only: the other
+    # channels keep going only when the customer chose "this channel only".
     unsubscribed_at = models.DateTimeField(_("unsubscribed at"), null=True, blank=True)
+    email_unsubscribed_at = models.DateTimeField(_("unsubscribed from e-mail at"), null=True,
+                                                 blank=True)  # fmt: skip
+    sms_unsubscribed_at = models.DateTimeField(_("unsubscribed from SMS at"), null=True,
+                                               blank=True)  # fmt: skip
+    whatsapp_unsubscribed_at = models.DateTimeField(_("unsubscribed from WhatsApp at"),
+                                                    null=True, blank=True)  # fmt: skip
     created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
 
     class Meta:

@@ -8,6 +8,8 @@ currency; ``amount_in_market`` turns them into ``Money``.
 
 from __future__ import annotations
 
+import datetime
+import zoneinfo
 from decimal import Decimal
 
 from django.conf import settings
@@ -104,6 +106,18 @@ class Market(models.Model):
         help_text=_("Marketing messages need an explicit, unticked-by-default consent (EU, UK)."),
     )
     phone_required = models.BooleanField(_("phone required at checkout"), default=False)
+    # Quiet hours: no SMS or WhatsApp marketing between these two local times of the customer
+    # (their country's time zone, else the market's); a message due then waits for the end.
+    quiet_hours_start = models.TimeField(
+        _("quiet hours from"), null=True, blank=True, default=datetime.time(21, 0),
+        help_text=_("No SMS or WhatsApp from this local time on; empty: no quiet hours."),
+    )  # fmt: skip
+    quiet_hours_end = models.TimeField(_("quiet hours until"), null=True, blank=True,
+                                       default=datetime.time(9, 0))  # fmt: skip
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, blank=True,
+        help_text=_("For customers whose country does not tell theirs, e.g. Europe/Berlin."),
+    )  # fmt: skip
     active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -133,6 +147,14 @@ class Market(models.Model):
                     % {"code": self.currency}
                 }
             )
+        if self.time_zone:
+            try:
+                zoneinfo.ZoneInfo(self.time_zone)
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                raise ValidationError(
+                    {"time_zone": _("“%(zone)s” is not a known time zone.")
+                     % {"zone": self.time_zone}}
+                ) from None
 
     def amount_in_market(self, amount: Decimal) -> Money:
         return Money(amount, self.currency)
