@@ -91,7 +91,8 @@ def whatsapp(settings):
 
 def abandoned_cart(world, *, language: str = "de", **fields):
     fields = {"first_name": "Anna", "language": language, "marketing_consent": True,
-              "sms_consent": True, "phone": PHONE, **fields}  # fmt: skip
+              "sms_consent": True, "whatsapp_consent": True, "phone": PHONE,
+              **fields}  # fmt: skip
     who = factories.CustomerFactory(**fields)
     return world.cart(world.eu, "DE", (world.shirt_m, 2), customer=who, language=language,
                       status="abandoned")  # fmt: skip
