@@ -394,7 +394,7 @@ class CampaignTextInline(_DraftOnlyInline, admin.TabularInline):
             field.widget.attrs.update(rows=4, cols=60)
         elif db_field.name == "variant":
             field.widget.attrs.update(size=3)
-            field.help_text = _("A for the newsletter's own text, or the label of a variant.")
+            field.help_text = _("“A” for the newsletter's own text, or a variant's label.")
         return field
 
 

@@ -15,6 +15,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from cart.models import Cart, Voucher
 from checkout.models import Order
@@ -44,7 +45,7 @@ class SkipReason(models.TextChoices):
     NO_CONTACT = "no_contact", _("No e-mail address or phone")
     HOLDOUT = "holdout", _("Control group (holdout)")
     CAPPED = "capped", _("Too many messages lately")
-    CART_CHANGED = "cart_changed", _("Cart changed since")
+    CART_CHANGED = "cart_changed", _("Cart changed since it was abandoned")
     FLOW_OFF = "flow_off", _("Flow switched off")
 
 
@@ -83,7 +84,7 @@ class RecoveryMessage(models.Model):
     # whose job is gone, or whose job stopped beating, is queued again within two minutes
     # (``recovery.sending.requeue_stale_messages``, every minute).
     job_id = models.CharField(_("job"), max_length=64, blank=True, editable=False)
-    heartbeat_at = models.DateTimeField(_("sender alive at"), null=True, blank=True,
+    heartbeat_at = models.DateTimeField(_("sender last seen at"), null=True, blank=True,
                                         editable=False)  # fmt: skip
     campaign = models.ForeignKey(
         "recovery.Campaign", on_delete=models.SET_NULL, null=True, blank=True,
@@ -105,7 +106,7 @@ class RecoveryMessage(models.Model):
         "recovery.FlowEnrollment", on_delete=models.SET_NULL, null=True, blank=True,
         related_name="messages", verbose_name=_("flow enrolment"),
     )  # fmt: skip
-    variant = models.CharField(_("variant"), max_length=20, blank=True)
+    variant = models.CharField(pgettext_lazy("A/B test", "variant"), max_length=20, blank=True)
     # The gateway's id for the message (Twilio's SID, WhatsApp's message id), so its status
     # callback finds the row; and when the gateway reported it delivered.
     provider_message_id = models.CharField(_("gateway message id"), max_length=100,
@@ -182,7 +183,7 @@ class Campaign(models.Model):
     voucher_days = models.PositiveSmallIntegerField(_("voucher valid for (days)"), default=7)
     variant_a_weight = models.PositiveSmallIntegerField(
         _("weight of variant A"), default=1, validators=[MaxValueValidator(1000)],
-        help_text=_("Variant A is this newsletter's own texts and voucher. With variants B, C… "
+        help_text=_("Variant A is this newsletter's own text and voucher. With variants B, C… "
                     "each customer gets one variant, always the same, in proportion to the "
                     "weights."),
     )  # fmt: skip
@@ -224,7 +225,7 @@ class CampaignVariant(models.Model):
     label = models.CharField(
         _("label"), max_length=20,
         validators=[RegexValidator(r"^[B-Z0-9][\w-]*$", _(
-            "Name the variant B, C… (variant A is the newsletter itself)."))],
+            "Label the variants B, C… (variant A is the newsletter itself)."))],
     )  # fmt: skip
     weight = models.PositiveSmallIntegerField(
         _("weight"), default=1, validators=[MinValueValidator(1), MaxValueValidator(1000)]
@@ -241,8 +242,8 @@ class CampaignVariant(models.Model):
             models.UniqueConstraint(fields=["campaign", "label"],
                                     name="one_campaign_variant_per_label")  # fmt: skip
         ]
-        verbose_name = _("variant")
-        verbose_name_plural = _("variants (A/B test)")
+        verbose_name = pgettext_lazy("A/B test", "variant")
+        verbose_name_plural = pgettext_lazy("A/B test", "variants")
 
     def __str__(self) -> str:
         return f"{self.campaign} {self.label}"
@@ -259,7 +260,8 @@ class CampaignText(models.Model):
     get the shop's default language."""
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="texts")
-    variant = models.CharField(_("variant"), max_length=20, default=FIRST_VARIANT)
+    variant = models.CharField(pgettext_lazy("A/B test", "variant"), max_length=20,
+                               default=FIRST_VARIANT)  # fmt: skip
     language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES)
     subject = models.CharField(_("subject"), max_length=200)
     body = models.TextField(_("body"))
@@ -397,8 +399,8 @@ class FlowStepVariant(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["step", "label"], name="one_variant_per_label")
         ]
-        verbose_name = _("variant")
-        verbose_name_plural = _("variants")
+        verbose_name = pgettext_lazy("A/B test", "variant")
+        verbose_name_plural = pgettext_lazy("A/B test", "variants")
 
     def __str__(self) -> str:
         return f"{self.step} {self.label}"
@@ -408,7 +410,7 @@ class FlowStepText(models.Model):
     """A variant's subject and body in one language (SMS and WhatsApp use the body only)."""
 
     variant = models.ForeignKey(FlowStepVariant, on_delete=models.CASCADE, related_name="texts",
-                                verbose_name=_("variant"))  # fmt: skip
+                                verbose_name=pgettext_lazy("A/B test", "variant"))  # fmt: skip
     language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES)
     subject = models.CharField(_("subject"), max_length=200, blank=True)
     body = models.TextField(_("body"))

@@ -650,7 +650,7 @@ def test_the_campaign_page_shows_recipients_skips_and_a_preview_per_language(
     assert response.status_code == 200
     html = response.text
     assert "2 customers will receive it." in html
-    assert "1 will be skipped:" in html and "Unsubscribed 1" in html
+    assert "1 customer will be skipped:" in html and "Unsubscribed 1" in html
     # One preview at a time: the first language, with links to the others.
     assert "<h3 data-preview-subject>We kept your cart, Emma</h3>" in html
     assert html.count("<iframe sandbox") == 1
