@@ -13,12 +13,21 @@
 from __future__ import annotations
 
 from django.db.models.signals import post_delete, post_save
-from django.dispatch import receiver
+from django.dispatch import Signal, receiver
 
 from cart.models import Cart, CartStatus
 from checkout.services import order_expired, order_placed
 from recovery import latest_carts
 from recovery.models import MessageStatus, RecoveryMessage
+
+# What recovery tells the layers above (reports):
+# detection abandoned carts, sender=Cart, cart_ids=[...] (after its statements);
+carts_abandoned = Signal()
+# a restore link put a cart back into a browser, sender=Cart, cart=<Cart>, message_id=<id>;
+cart_restored = Signal()
+# the shopper answered "why did you leave", sender=..., feedback=<object with .reason and
+# .cart or .cart_id> (sent by the storefront's feedback form).
+leave_feedback_given = Signal()
 
 
 @receiver(order_placed, dispatch_uid="recovery_attribute_order")

@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "cart",
     "checkout",
     "recovery",
+    "reports",  # the top layer: reads every app below, none imports it
 ]
 
 MIDDLEWARE = [
