@@ -127,3 +127,13 @@ class RollupState(models.Model):
 
     def __str__(self) -> str:
         return str(self.rolled_up_to)
+
+
+class Report(Event):
+    """The admin's "Reports" entry (``reports.admin.ReportAdmin``): a proxy, no table."""
+
+    class Meta:
+        proxy = True
+        default_permissions = ()
+        verbose_name = _("report")
+        verbose_name_plural = _("reports")
