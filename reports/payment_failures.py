@@ -22,11 +22,12 @@ def categorise(status: str, reason: str) -> tuple[str, str]:
     reason = (reason or "").strip()
     match = _CODE.search(reason)
     code = match.group(1) if match else ""
-    if not code and ":" in reason:  # "sandbox: failed", "expired: not paid in time"
-        code = reason.split(":", 1)[1].strip().split(" ")[0]
     lowered = reason.lower()
+    if not code and lowered.startswith("sandbox:"):  # "sandbox: failed"
+        code = lowered.split(":", 1)[1].strip()
     if "expired" in lowered or "not paid in time" in lowered:
         category = FailureCategory.EXPIRED
+        code = code or "expired"
     elif status == "cancelled":
         category = FailureCategory.CANCELLED
     elif any(word in lowered for word in _PROVIDER_ERRORS):
