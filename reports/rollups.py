@@ -18,6 +18,10 @@ from django.utils import timezone
 from reports.models import ROLLUP_DIMENSIONS, DailyRollup, Event, RollupState
 
 
+# The job reads the events where they are written: a replica may lag behind the day's end.
+PRIMARY = "default"
+
+
 def _day_start(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
@@ -26,7 +30,7 @@ def roll_up_day(day: dt.date) -> int:
     """Replace ``day``'s rollups with the sums of its events; the number of rows written."""
     DailyRollup.objects.filter(day=day).delete()
     rows = (
-        Event.objects.filter(created_at__gte=_day_start(day),
+        Event.objects.using(PRIMARY).filter(created_at__gte=_day_start(day),
                              created_at__lt=_day_start(day + dt.timedelta(days=1)))  # fmt: skip
         .values(*ROLLUP_DIMENSIONS)
         .annotate(events=Count("id"), carts=Count("cart_id", distinct=True),
@@ -46,7 +50,7 @@ def roll_up(*, today: dt.date | None = None) -> int:
     with transaction.atomic():
         state = RollupState.objects.select_for_update().filter(pk=1).first()
         if state is None:
-            first = Event.objects.aggregate(first=Min("created_at"))["first"]
+            first = Event.objects.using(PRIMARY).aggregate(first=Min("created_at"))["first"]
             start = timezone.localtime(first).date() if first else today
             state = RollupState.objects.create(pk=1, rolled_up_to=start)
         day = state.rolled_up_to

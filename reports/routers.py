@@ -13,7 +13,9 @@ REPLICA = "replica"
 
 
 def reports_alias() -> str:
-    return REPLICA if REPLICA in settings.DATABASES else "default"
+    """The database the reports read: ``settings.REPORTS_DATABASE`` ("replica" when
+    ``DATABASE_REPLICA_URL`` is set, else "default")."""
+    return getattr(settings, "REPORTS_DATABASE", "default")
 
 
 class ReportsRouter:

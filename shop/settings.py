@@ -128,6 +128,7 @@ if os.environ.get("DATABASE_REPLICA_URL"):
         conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
     )
 DATABASE_ROUTERS = ["reports.routers.ReportsRouter"]
+REPORTS_DATABASE = "replica" if "replica" in DATABASES else "default"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web process and the RQ worker use the demo database at the same time.
     DATABASES["default"]["OPTIONS"] = {
