@@ -17,7 +17,6 @@ from django.utils import timezone
 
 from reports.models import ROLLUP_DIMENSIONS, DailyRollup, Event, RollupState
 
-
 # The job reads the events where they are written: a replica may lag behind the day's end.
 PRIMARY = "default"
 
