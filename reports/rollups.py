@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db import transaction
-from django.db.models import Count, Min, Sum
+from django.db import connections, transaction
+from django.db.models import Min
 from django.utils import timezone
 
 from reports.models import ROLLUP_DIMENSIONS, DailyRollup, Event, RollupState
@@ -26,27 +26,26 @@ def _day_start(day: dt.date) -> dt.datetime:
 
 
 def roll_up_day(day: dt.date) -> int:
-    """Replace ``day``'s rollups with the sums of its events; the number of rows written."""
-    DailyRollup.objects.filter(day=day).delete()
-    rows = (
-        Event.objects.using(PRIMARY).filter(created_at__gte=_day_start(day),
-                             created_at__lt=_day_start(day + dt.timedelta(days=1)))  # fmt: skip
-        .values(*ROLLUP_DIMENSIONS)
-        .annotate(events=Count("id"), carts=Count("cart_id", distinct=True),
-                  amount=Sum("base_amount"))  # fmt: skip
-        .order_by()
+    """Replace ``day``'s rollups with the sums of its events in one INSERT ... SELECT (a day
+    of a busy shop is hundreds of thousands of events: none of them passes through Python);
+    the number of rows written."""
+    DailyRollup.objects.using(PRIMARY).filter(day=day).delete()
+    dimensions = ", ".join(ROLLUP_DIMENSIONS)
+    sql = (
+        f"INSERT INTO {DailyRollup._meta.db_table} (day, {dimensions}, events, carts, "
+        f"base_amount) SELECT %s, {dimensions}, COUNT(*), COUNT(DISTINCT cart_id), "
+        f"COALESCE(SUM(base_amount), 0) FROM {Event._meta.db_table} "
+        f"WHERE created_at >= %s AND created_at < %s GROUP BY {dimensions}"
     )
-    return len(DailyRollup.objects.bulk_create(
-        [DailyRollup(day=day, events=row.pop("events"), carts=row.pop("carts"),
-                     base_amount=row.pop("amount") or 0, **row) for row in rows],
-        batch_size=2000,
-    ))  # fmt: skip
+    with connections[PRIMARY].cursor() as cursor:
+        cursor.execute(sql, [day, _day_start(day), _day_start(day + dt.timedelta(days=1))])
+        return cursor.rowcount
 
 
 def roll_up(*, today: dt.date | None = None) -> int:
     """Roll up every finished day not rolled up yet; the number of days."""
     today = today or timezone.localdate()
-    with transaction.atomic():
+    with transaction.atomic(using=PRIMARY):
         state = RollupState.objects.select_for_update().filter(pk=1).first()
         if state is None:
             first = Event.objects.using(PRIMARY).aggregate(first=Min("created_at"))["first"]
