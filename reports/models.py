@@ -100,6 +100,8 @@ class DailyRollup(models.Model):
     payment_method = models.CharField(_("payment method"), max_length=20, blank=True)
     failure_category = models.CharField(_("failure"), max_length=16, blank=True)
     cause = models.CharField(_("cause"), max_length=16, blank=True)
+    # The shopper's own answer (feedback events only; other details are not rolled up).
+    answer = models.CharField(_("answer"), max_length=64, blank=True)
     events = models.PositiveIntegerField(_("events"))
     # Distinct carts of the day in this group: the funnel counts a cart once per day and step.
     carts = models.PositiveIntegerField(_("carts"))

@@ -15,7 +15,7 @@ from django.db import connections, transaction
 from django.db.models import Min
 from django.utils import timezone
 
-from reports.models import ROLLUP_DIMENSIONS, DailyRollup, Event, RollupState
+from reports.models import ROLLUP_DIMENSIONS, DailyRollup, Event, EventKind, RollupState
 
 # The job reads the events where they are written: a replica may lag behind the day's end.
 PRIMARY = "default"
@@ -31,14 +31,17 @@ def roll_up_day(day: dt.date) -> int:
     the number of rows written."""
     DailyRollup.objects.using(PRIMARY).filter(day=day).delete()
     dimensions = ", ".join(ROLLUP_DIMENSIONS)
+    answer = "CASE WHEN kind = %s THEN detail ELSE '' END"
     sql = (
-        f"INSERT INTO {DailyRollup._meta.db_table} (day, {dimensions}, events, carts, "
-        f"base_amount) SELECT %s, {dimensions}, COUNT(*), COUNT(DISTINCT cart_id), "
+        f"INSERT INTO {DailyRollup._meta.db_table} (day, {dimensions}, answer, events, carts, "
+        f"base_amount) SELECT %s, {dimensions}, {answer}, COUNT(*), COUNT(DISTINCT cart_id), "
         f"COALESCE(SUM(base_amount), 0) FROM {Event._meta.db_table} "
-        f"WHERE created_at >= %s AND created_at < %s GROUP BY {dimensions}"
+        f"WHERE created_at >= %s AND created_at < %s GROUP BY {dimensions}, {answer}"
     )
+    feedback = EventKind.FEEDBACK_GIVEN.value
     with connections[PRIMARY].cursor() as cursor:
-        cursor.execute(sql, [day, _day_start(day), _day_start(day + dt.timedelta(days=1))])
+        cursor.execute(sql, [day, feedback, _day_start(day),
+                             _day_start(day + dt.timedelta(days=1)), feedback])  # fmt: skip
         return cursor.rowcount
 
 

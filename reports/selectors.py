@@ -19,14 +19,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Count, Q, Sum
+from django.db.models import Case, Count, F, Q, Sum, Value, When
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from checkout.models import Order, OrderStatus
 from recovery.models import FlowEnrollment, FlowStepVariant, RecoveryMessage
-from reports.models import DailyRollup, Event, EventKind, RollupState
+from reports.models import ROLLUP_DIMENSIONS, DailyRollup, Event, EventKind, RollupState
 from reports.recording import to_base
 from reports.stats import TestResult, compare, required_sample, wilson_interval
 
@@ -41,6 +41,8 @@ class ReportFilters:
     country: str = ""
     device: str = ""
     language: str = ""
+    # What one page's sections share (the event cube), read once per filters object.
+    _memo: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     def on_events(self) -> Q:
         q = Q()
@@ -82,48 +84,61 @@ def _db() -> str:
     return reports_alias()
 
 
+CUBE_COLUMNS = ("day", *ROLLUP_DIMENSIONS, "answer")
+
+
+def cube(filters: ReportFilters) -> list[dict]:
+    """Every count of the range at the rollups' grain (day × market × country × device ×
+    language × kind × method × failure × cause × answer): the rollups up to the watermark and
+    today's events grouped the same way, in two queries, shared by every section of a page.
+    The sections sum these rows, so a report reads the same whether its days are rolled up
+    or not."""
+    if "cube" in filters._memo:
+        return filters._memo["cube"]
+    watermark = rolled_up_to()
+    db = _db()
+    rows: list[dict] = []
+    if filters.date_from < watermark:
+        rows += list(
+            DailyRollup.objects.using(db)
+            .filter(filters.on_events(), day__gte=filters.date_from, day__lte=filters.date_to,
+                    day__lt=watermark)  # fmt: skip
+            .values(*CUBE_COLUMNS, "events", "carts", amount=F("base_amount"))
+        )
+    live_from = filters.start()
+    if watermark > dt.date.min:
+        live_from = max(live_from, _day_start(watermark))
+    if live_from < filters.end():
+        answer = Case(When(kind=EventKind.FEEDBACK_GIVEN, then=F("detail")), default=Value(""))
+        rows += list(
+            Event.objects.using(db)
+            .filter(filters.on_events(), created_at__gte=live_from, created_at__lt=filters.end())
+            .annotate(day=TruncDate("created_at"), answer=answer)
+            .values(*CUBE_COLUMNS)
+            .annotate(events=Count("id"), carts=Count("cart_id", distinct=True),
+                      amount=Sum("base_amount"))  # fmt: skip
+            .order_by()
+        )
+    filters._memo["cube"] = rows
+    return rows
+
+
 def event_counts(filters: ReportFilters, *, kinds: Iterable[str],
                  by: Iterable[str] = ()) -> dict[tuple, dict[str, Decimal | int]]:  # fmt: skip
-    """``(kind, *by values) -> {"events", "carts", "amount"}``: rollups up to the watermark,
-    live events after it. ``by`` names dimensions, ``"day"`` included."""
-    kinds, by = list(kinds), list(by)
-    watermark = rolled_up_to()
+    """``(kind, *by values) -> {"events", "carts", "amount"}`` summed from the cube. ``by``
+    names columns of the cube ("day", "country", "payment_method", ...). Carts are counted once
+    per day and group of the cube's grain."""
+    kinds, by = set(kinds), list(by)
     totals: dict[tuple, dict] = defaultdict(lambda: {"events": 0, "carts": 0,
                                                      "amount": Decimal(0)})  # fmt: skip
-    db = _db()
-    if filters.date_from < watermark:
-        rolled = (
-            DailyRollup.objects.using(db)
-            .filter(filters.on_events(), kind__in=kinds, day__gte=filters.date_from,
-                    day__lte=filters.date_to, day__lt=watermark)  # fmt: skip
-            .values("kind", *by)
-            .annotate(n=Sum("events"), c=Sum("carts"), a=Sum("base_amount"))
-        )
-        for row in rolled:
-            _add(totals, row, by)
-    live_from = max(filters.start(), _day_start(watermark)) if watermark > dt.date.min else (
-        filters.start()
-    )
-    if live_from < filters.end():
-        live = (
-            Event.objects.using(db)
-            .filter(filters.on_events(), kind__in=kinds, created_at__gte=live_from,
-                    created_at__lt=filters.end())  # fmt: skip
-            .annotate(day=TruncDate("created_at"))
-            .values("kind", "day", *[name for name in by if name != "day"])
-            .annotate(n=Count("id"), c=Count("cart_id", distinct=True), a=Sum("base_amount"))
-        )
-        for row in live:
-            _add(totals, row, by)
+    for row in cube(filters):
+        if row["kind"] not in kinds:
+            continue
+        entry = totals[(row["kind"], *(row[name] for name in by))]
+        entry["events"] += row["events"] or 0
+        entry["carts"] += row["carts"] or 0
+        entry["amount"] += row["amount"] or Decimal(0)
     return dict(totals)
-
-
-def _add(totals: dict, row: dict, by: list[str]) -> None:
-    key = (row["kind"], *(row[name] for name in by))
-    entry = totals[key]
-    entry["events"] += row["n"] or 0
-    entry["carts"] += row["c"] or 0
-    entry["amount"] += row["a"] or Decimal(0)
 
 
 def _rate(part: float, whole: float) -> float | None:
@@ -245,9 +260,7 @@ def lost_cart_causes(filters: ReportFilters) -> list[CauseRow]:
     from shop.selectors import markets_by_id
 
     counts = event_counts(filters, kinds=CAUSE_KINDS,
-                          by=["market_id", "cause", "failure_category", "detail"]
-                          if _live_only(filters) else
-                          ["market_id", "cause", "failure_category"])  # fmt: skip
+                          by=["market_id", "cause", "failure_category", "answer"])
     causes, categories = dict(Cause.choices), dict(FailureCategory.choices)
     markets = markets_by_id()
     merged: dict[tuple[str, str], int] = defaultdict(int)
@@ -258,17 +271,12 @@ def lost_cart_causes(filters: ReportFilters) -> list[CauseRow]:
         label = str(causes.get(cause, cause))
         if category:
             label = f"{label}: {categories.get(category, category)}"
-        elif cause == Cause.SHOPPER_ANSWER and len(key) > 4 and key[4]:
+        elif cause == Cause.SHOPPER_ANSWER and key[4]:
             label = f"{label}: {key[4]}"
         market = markets.get(market_id)
         merged[(market.name if market else "—", label)] += value["carts"]
     rows = [CauseRow(market, cause, carts) for (market, cause), carts in merged.items()]
     return sorted(rows, key=lambda row: (row.market, -row.carts, row.cause))
-
-
-def _live_only(filters: ReportFilters) -> bool:
-    """The shopper's own words are kept in events only (rollups group by cause)."""
-    return filters.date_from >= rolled_up_to()
 
 
 # --- recovery ---------------------------------------------------------------------------------

@@ -129,6 +129,10 @@ if os.environ.get("DATABASE_REPLICA_URL"):
     )
 DATABASE_ROUTERS = ["reports.routers.ReportsRouter"]
 REPORTS_DATABASE = "replica" if "replica" in DATABASES else "default"
+# Reports: recording events (off only to measure what they cost), and the recipients per
+# variant an A/B test needs before a winner is named (empty: 1,471, see reports/stats.py).
+REPORTS_EVENTS = os.environ.get("REPORTS_EVENTS", "1") not in {"0", "false", "off", ""}
+REPORTS_AB_MIN_SAMPLE = int(os.environ.get("REPORTS_AB_MIN_SAMPLE") or 0)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web process and the RQ worker use the demo database at the same time.
     DATABASES["default"]["OPTIONS"] = {

@@ -164,6 +164,6 @@ def _everything(filters):
         [row.counts for row in selectors.funnel(filters, by="country")],
         [(r.label, r.attempts, r.failures) for r in selectors.payment_failures(filters, by="day")],
         selectors.failure_categories(filters),
-        [(r.market, r.cause.split(":")[0], r.carts) for r in selectors.lost_cart_causes(filters)],
+        [(r.market, r.cause, r.carts) for r in selectors.lost_cart_causes(filters)],
         selectors.recovery_summary(filters).abandoned_value,
     )
