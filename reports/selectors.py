@@ -441,11 +441,13 @@ def holdout(filters: ReportFilters) -> list[HoldoutRow]:
     """Per flow with a control group: what its messages add beyond carts that came back by
     themselves (orders and revenue per enrolled cart, treated against control)."""
     groups: dict[tuple[str, bool], dict] = defaultdict(lambda: {"n": 0, "orders": set()})
-    for row in _enrollments(filters).values("flow__name", "holdout", "order_id"):
-        group = groups[(row["flow__name"], row["holdout"])]
-        group["n"] += 1
-        if row["order_id"]:
-            group["orders"].add(row["order_id"])
+    enrollments = _enrollments(filters)
+    # Counted in the database; only the few enrolments with an order come back as rows.
+    for row in enrollments.values("flow__name", "holdout").annotate(n=Count("id")).order_by():
+        groups[(row["flow__name"], row["holdout"])]["n"] = row["n"]
+    for row in enrollments.filter(order__isnull=False).values("flow__name", "holdout",
+                                                               "order_id"):  # fmt: skip
+        groups[(row["flow__name"], row["holdout"])]["orders"].add(row["order_id"])
     result = []
     for flow in sorted({name for name, _holdout in groups}):
         treated, control = groups.get((flow, False)), groups.get((flow, True))
@@ -522,30 +524,30 @@ class AbTest:
 
 def ab_tests(filters: ReportFilters) -> list[AbTest]:
     """Every flow step and newsletter whose messages in the range carry variant labels."""
-    messages = list(
-        _messages(filters).exclude(variant="").filter(sent_at__isnull=False).values(
-            "flow_step_id", "flow_step__flow__name", "flow_step__position", "campaign_id",
-            "campaign__name", "variant", "opened_at", "clicked_at", "recovered_order_id",
-            "enrollment__order_id",
-        )
-    )  # fmt: skip
+    sent = _messages(filters).exclude(variant="").filter(sent_at__isnull=False)
+    group = ("flow_step_id", "flow_step__flow__name", "flow_step__position", "campaign_id",
+             "campaign__name", "variant")  # fmt: skip
     tests: dict[tuple, dict[str, dict]] = defaultdict(dict)
     titles: dict[tuple, str] = {}
-    for m in messages:
+    # Counted in the database; only the messages followed by an order come back as rows.
+    counted = sent.values(*group).annotate(
+        n=Count("id"), opens=Count("id", filter=Q(opened_at__isnull=False)),
+        clicks=Count("id", filter=Q(clicked_at__isnull=False)),
+    ).order_by()  # fmt: skip
+    for m in counted:
         key = (m["flow_step_id"], m["campaign_id"])
         if m["flow_step_id"]:
             titles[key] = _("Flow “%(flow)s”, step %(position)s") % {
                 "flow": m["flow_step__flow__name"], "position": m["flow_step__position"]}
         else:
             titles[key] = _("Newsletter “%(name)s”") % {"name": m["campaign__name"]}
-        row = tests[key].setdefault(m["variant"], {"n": 0, "opens": 0, "clicks": 0,
-                                                    "orders": set()})  # fmt: skip
-        row["n"] += 1
-        row["opens"] += m["opened_at"] is not None
-        row["clicks"] += m["clicked_at"] is not None
-        order_id = m["enrollment__order_id"] or m["recovered_order_id"]
-        if order_id:
-            row["orders"].add(order_id)
+        tests[key][m["variant"]] = {"n": m["n"], "opens": m["opens"], "clicks": m["clicks"],
+                                    "orders": set()}  # fmt: skip
+    ordered = sent.filter(Q(enrollment__order__isnull=False) | Q(recovered_order__isnull=False))
+    for m in ordered.values("flow_step_id", "campaign_id", "variant", "recovered_order_id",
+                            "enrollment__order_id"):  # fmt: skip
+        row = tests[(m["flow_step_id"], m["campaign_id"])][m["variant"]]
+        row["orders"].add(m["enrollment__order_id"] or m["recovered_order_id"])
     active = {
         (step_id, label): is_active
         for step_id, label, is_active in FlowStepVariant.objects.using(_db())
