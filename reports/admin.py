@@ -61,9 +61,10 @@ class ReportAdmin(admin.ModelAdmin):
         self._check(request)
         form = ReportFilterForm(request.GET or None)
         filters = form.filters()
-        tables = build_tables(filters)
-        tests = ab_tables(selectors.ab_tests(filters))
-        (overall,) = selectors.funnel(filters)
+        with selectors.reading():
+            tables = build_tables(filters)
+            tests = ab_tables(selectors.ab_tests(filters))
+            (overall,) = selectors.funnel(filters)
         days = tables["payments_day"].rows
         context = {
             **self.admin_site.each_context(request),
@@ -94,10 +95,12 @@ class ReportAdmin(admin.ModelAdmin):
     def csv_view(self, request, slug: str):
         self._check(request)
         filters = ReportFilterForm(request.GET or None).filters()
-        if slug.startswith("ab_"):
-            tables = {table.slug: table for _test, table in ab_tables(selectors.ab_tests(filters))}
-        else:
-            tables = build_tables(filters)
+        with selectors.reading():
+            if slug.startswith("ab_"):
+                tests = ab_tables(selectors.ab_tests(filters))
+                tables = {table.slug: table for _test, table in tests}
+            else:
+                tables = build_tables(filters)
         table = tables.get(slug)
         if table is None:
             raise Http404
