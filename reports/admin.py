@@ -15,7 +15,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 
 from recovery.models import FlowStep
-from reports import charts, selectors
+from reports import charts, cube, recovery_selectors, selectors
 from reports.forms import ReportFilterForm, RetargetingForm
 from reports.models import Report
 from reports.retargeting import export_csv
@@ -61,9 +61,9 @@ class ReportAdmin(admin.ModelAdmin):
         self._check(request)
         form = ReportFilterForm(request.GET or None)
         filters = form.filters()
-        with selectors.reading():
+        with cube.reading():
             tables = build_tables(filters)
-            tests = ab_tables(selectors.ab_tests(filters))
+            tests = ab_tables(recovery_selectors.ab_tests(filters))
             (overall,) = selectors.funnel(filters)
         days = tables["payments_day"].rows
         context = {
@@ -95,9 +95,9 @@ class ReportAdmin(admin.ModelAdmin):
     def csv_view(self, request, slug: str):
         self._check(request)
         filters = ReportFilterForm(request.GET or None).filters()
-        with selectors.reading():
+        with cube.reading():
             if slug.startswith("ab_"):
-                tests = ab_tables(selectors.ab_tests(filters))
+                tests = ab_tables(recovery_selectors.ab_tests(filters))
                 tables = {table.slug: table for _test, table in tests}
             else:
                 tables = build_tables(filters)

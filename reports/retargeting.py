@@ -16,8 +16,8 @@ import io
 
 from django.db.models import Q
 
+from reports.cube import ReportFilters, report_db
 from reports.models import Event, EventKind
-from reports.selectors import ReportFilters, _db
 from shop.models import Customer
 
 FORMATS = {
@@ -44,13 +44,13 @@ def normalise_phone(phone: str, *, plus: bool) -> str:
 
 def audience(filters: ReportFilters):
     cart_ids = (
-        Event.objects.using(_db())
+        Event.objects.using(report_db())
         .filter(filters.on_events(), kind=EventKind.CART_ABANDONED,
                 created_at__gte=filters.start(), created_at__lt=filters.end())  # fmt: skip
         .values("cart_id")
     )
     return (
-        Customer.objects.using(_db())
+        Customer.objects.using(report_db())
         .filter(carts__in=cart_ids, marketing_consent=True, unsubscribed_at__isnull=True)
         .filter(~Q(email="") | ~Q(phone=""))
         .distinct()

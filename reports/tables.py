@@ -14,8 +14,8 @@ from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
-from reports import selectors
-from reports.selectors import ReportFilters
+from reports import recovery_selectors, selectors
+from reports.cube import ReportFilters
 
 TEXT, INT, RATE, MONEY, INTERVAL = "text", "int", "rate", "money", "interval"
 
@@ -93,7 +93,7 @@ def build_tables(filters: ReportFilters) -> dict[str, Table]:
     causes.rows = [[r.market, r.cause, r.carts] for r in selectors.lost_cart_causes(filters)]
     add(causes)
 
-    summary = selectors.recovery_summary(filters)
+    summary = recovery_selectors.recovery_summary(filters)
     base = summary.base_currency
     recovery = Table("recovery", _("Recovery"), [Column(_("Measure"), TEXT),
                                                   Column(_("Value"), TEXT)])  # fmt: skip
@@ -122,7 +122,7 @@ def build_tables(filters: ReportFilters) -> dict[str, Table]:
         Column(_("Incremental revenue (%(currency)s)") % {"currency": base}, MONEY),
         Column(_("p-value"), MONEY),
     ])  # fmt: skip
-    for r in selectors.holdout(filters):
+    for r in recovery_selectors.holdout(filters):
         holdout.rows.append([
             r.flow, r.treated, r.treated_orders, r.treated_rate, r.control, r.control_orders,
             r.control_rate,

@@ -9,9 +9,9 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from reports import selectors
+from reports import cube, recovery_selectors, selectors
+from reports.cube import ReportFilters
 from reports.rollups import roll_up
-from reports.selectors import ReportFilters
 from tests import reports_world
 
 
@@ -84,7 +84,7 @@ def test_why_carts_are_lost_is_ranked_per_market(world):
 
 
 def test_recovery_counts_messages_recovered_orders_and_revenue_in_the_base_currency(world):
-    summary = selectors.recovery_summary(today_filters())
+    summary = recovery_selectors.recovery_summary(today_filters())
     assert summary.abandoned_carts == 240
     assert summary.abandoned_value == Decimal("9600.000")
     assert summary.recovered_orders == 25
@@ -102,7 +102,7 @@ def test_recovery_counts_messages_recovered_orders_and_revenue_in_the_base_curre
 
 
 def test_holdout_shows_the_revenue_the_flow_adds_beyond_carts_that_came_back(world):
-    (row,) = selectors.holdout(today_filters())
+    (row,) = recovery_selectors.holdout(today_filters())
     assert (row.flow, row.treated, row.treated_orders, row.control, row.control_orders) == (
         "Reminder", 200, 25, 40, 2)
     assert row.treated_revenue == Decimal("1010.000")
@@ -121,7 +121,7 @@ def wilson(k: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
 
 
 def test_ab_test_per_variant_with_wilson_interval_and_chi_square_verdict(world):
-    (test,) = selectors.ab_tests(today_filters())
+    (test,) = recovery_selectors.ab_tests(today_filters())
     assert test.title == "Flow “Reminder”, step 1"
     rows = {r.label: (r.recipients, r.opens, r.clicks, r.orders, r.revenue) for r in test.variants}
     assert rows == {"A": (100, 30, 10, 5, Decimal("200.000")),
@@ -144,7 +144,7 @@ def test_ab_test_per_variant_with_wilson_interval_and_chi_square_verdict(world):
 
 def test_ab_test_names_the_winner_once_the_minimum_sample_is_reached(world, settings):
     settings.REPORTS_AB_MIN_SAMPLE = 100
-    (test,) = selectors.ab_tests(today_filters())
+    (test,) = recovery_selectors.ab_tests(today_filters())
     assert test.winner.label == "B"
     assert test.verdict.startswith("Variant B wins (p = 0.001)")
 
@@ -154,7 +154,7 @@ def test_rolled_up_days_give_the_same_report_as_live_events(world):
     tomorrow = today + dt.timedelta(days=1)
     live = _everything(today_filters())
     assert roll_up(today=tomorrow) == 1  # today is finished as far as the job knows
-    assert selectors.rolled_up_to() == tomorrow
+    assert cube.rolled_up_to() == tomorrow
     assert _everything(today_filters()) == live
     assert roll_up(today=tomorrow) == 0  # nothing new
 
@@ -165,5 +165,5 @@ def _everything(filters):
         [(r.label, r.attempts, r.failures) for r in selectors.payment_failures(filters, by="day")],
         selectors.failure_categories(filters),
         [(r.market, r.cause, r.carts) for r in selectors.lost_cart_causes(filters)],
-        selectors.recovery_summary(filters).abandoned_value,
+        recovery_selectors.recovery_summary(filters).abandoned_value,
     )

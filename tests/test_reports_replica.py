@@ -13,12 +13,12 @@ from django.db import connections
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from reports import selectors
+from reports import recovery_selectors, selectors
+from reports.cube import ReportFilters
 from reports.models import DailyRollup, Event, EventKind
 from reports.recording import record
 from reports.rollups import roll_up
 from reports.routers import ReportsRouter
-from reports.selectors import ReportFilters
 from tests import factories
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "replica"])
@@ -36,8 +36,8 @@ def test_report_reads_go_to_the_replica_and_writes_to_the_primary(settings):
     with CaptureQueriesContext(connections["replica"]) as replica, \
             CaptureQueriesContext(connections["default"]) as default:  # fmt: skip
         (row,) = selectors.funnel(filters)
-        selectors.recovery_summary(filters)
-        selectors.ab_tests(filters)
+        recovery_selectors.recovery_summary(filters)
+        recovery_selectors.ab_tests(filters)
     assert row.counts[:2] == [1, 1]
     assert len(replica.captured_queries) >= 4
     assert "reports_event" in " ".join(q["sql"] for q in replica.captured_queries)

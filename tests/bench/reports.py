@@ -230,16 +230,16 @@ def report_page() -> dict:
     from django.test import Client
     from django.utils import timezone
 
-    from reports import selectors
+    from reports import recovery_selectors
+    from reports.cube import ReportFilters
     from reports.rollups import roll_up
-    from reports.selectors import ReportFilters
     from reports.tables import build_tables
 
     today = timezone.localdate()
     filters = ReportFilters(today - timezone.timedelta(days=29), today)
     started = time.perf_counter()
     build_tables(filters)
-    selectors.ab_tests(filters)
+    recovery_selectors.ab_tests(filters)
     live_only = time.perf_counter() - started
     progress(f"report from live events only (no rollups): {live_only * 1000:.0f} ms")
 
