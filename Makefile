@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export DEBUG ?= 1
 
-.PHONY: demo test install messages check-translations bench profile bench-recovery bench-flows lint clean
+.PHONY: demo test install messages check-translations bench profile bench-recovery bench-flows bench-reports lint clean
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed (none found on PATH)."; exit 1; }
@@ -58,6 +58,11 @@ bench-recovery: messages
 # PostgreSQL (about 3 minutes): time and statements of each phase of the every-minute job.
 bench-flows: messages
 	DEBUG= $(BIN)/python tests/bench/flows.py
+
+# The Reports page over 1,000,000 carts and 10,000,000 events on a throwaway PostgreSQL (about
+# 15 minutes), and what recording events costs a cart add and a placement (on and off).
+bench-reports: messages
+	DEBUG= $(BIN)/python tests/bench/reports.py
 
 lint: install
 	$(BIN)/ruff check .

@@ -9,7 +9,7 @@ from cart.devices import device_class
 from cart.models import Cart
 from cart.pricing import CartPricing, empty_cart, price_cart
 from cart.selectors import cart_for_request, item_count
-from cart.services import Activity, create_cart
+from cart.services import Activity, cart_viewed, create_cart
 
 
 def activity_for(request: HttpRequest) -> Activity:
@@ -58,6 +58,8 @@ def price_for_request(request: HttpRequest, cart: Cart | None, **options) -> Car
     keep the result for the page header: a request prices its cart once."""
     pricing = price_cart(cart or empty_cart(request.shop), request.shop, **options)
     remember_pricing(request, pricing)
+    if cart is not None and cart.pk and request.method == "GET":  # the page, or the API's GET
+        cart_viewed.send(sender=Cart, cart=cart, pricing=pricing)
     return pricing
 
 

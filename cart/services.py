@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -44,6 +45,15 @@ class UnknownVariant(CartError):
             field="sku",
             code="unknown_sku",
         )
+
+
+# What happened to a cart, for the layers above (reports). Sent by the services below, in the
+# caller's transaction: sender=Cart, cart=<Cart> (its fields as written), and:
+cart_created = Signal()
+product_added = Signal()  # line=<CartLine>, quantity=<units added>
+cart_viewed = Signal()  # pricing=<CartPricing> (sent by ``cart.http.price_for_request``)
+contact_entered = Signal()  # customer=<Customer>
+shipping_chosen = Signal()
 
 
 @dataclass(frozen=True)
@@ -86,7 +96,7 @@ def parse_quantity(raw) -> int:
 
 def create_cart(*, activity: Activity, customer: Customer | None = None) -> Cart:
     locale = activity.locale
-    return Cart.objects.create(
+    cart = Cart.objects.create(
         customer=customer,
         market=locale.market,
         country=locale.country,
@@ -94,6 +104,8 @@ def create_cart(*, activity: Activity, customer: Customer | None = None) -> Cart
         language=locale.language,
         device=activity.device or "unknown",
     )
+    cart_created.send(sender=Cart, cart=cart)
+    return cart
 
 
 @contextmanager
@@ -238,6 +250,7 @@ def add_line(*, cart: Cart, sku: str, quantity, activity: Activity) -> CartLine:
                 ]
             )
         _touch(cart, activity)
+    product_added.send(sender=Cart, cart=cart, line=line, quantity=quantity)
     return line
 
 
@@ -338,6 +351,7 @@ def select_shipping(*, cart: Cart, method_id, activity: Activity) -> None:
             )
         cart.shipping_method_id = chosen
         _touch(cart, activity, "shipping_method")
+    shipping_chosen.send(sender=Cart, cart=cart)
 
 
 def attach_contact(
@@ -409,6 +423,7 @@ def attach_contact(
             customer.save(update_fields=changed)
         cart.customer = customer
         _touch(cart, activity, "customer")
+    contact_entered.send(sender=Cart, cart=cart, customer=customer)
     return customer
 
 

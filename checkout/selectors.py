@@ -22,6 +22,7 @@ from cart.fetch import fetch_cart_info
 from cart.models import Cart
 from cart.pricing import CartPricing, calculate
 from checkout.models import Order, OrderLine, Payment
+from checkout.services import checkout_started
 from shop.consent import sms_needs_own_tick
 from shop.locale import ShopLocale
 from shop.models import Market
@@ -149,6 +150,8 @@ def checkout_page_context(
         cart, locale, shipping_method_id=_int(params.get("shipping_method")),
         payment_method=params.get("payment_method", ""), region=region,
     )  # fmt: skip
+    if not pricing.is_empty:
+        checkout_started.send(sender=Cart, cart=cart, pricing=pricing)
     market = locale.market
     # Unticked where the market requires an explicit opt-in (EU, UK), offered ticked elsewhere.
     opt_in = market is None or market.marketing_opt_in_required

@@ -63,6 +63,14 @@ order_confirmed = Signal()
 order_paid = Signal()
 # Sent after commit when an unpaid order passed its payment window: sender=Order, order=<Order>.
 order_expired = Signal()
+# For the reports (sent in the caller's transaction): the checkout page was shown with a
+# non-empty cart, sender=Cart, cart=<Cart>, pricing=<CartPricing>
+# (``checkout.selectors.checkout_page_context``); a payment was opened at its provider,
+# sender=Payment, payment=<Payment>, order=<Order>; placement was refused (stock gone, total
+# changed, no shipping or method), sender=Cart, cart=<Cart>, error=<CheckoutError>.
+checkout_started = Signal()
+payment_started = Signal()
+checkout_refused = Signal()
 
 
 def _confirmed(order: Order) -> None:
@@ -137,6 +145,9 @@ def place_order(
     try:
         with transaction.atomic():
             return _place(cart, locale, data, customer, idempotency_key)
+    except CheckoutError as error:
+        checkout_refused.send(sender=Cart, cart=cart, error=error)
+        raise
     except IntegrityError:
         # A concurrent request for the same cart or key won the race: return its order.
         existing = (
@@ -498,6 +509,7 @@ def start_payment(*, order: Order, return_url: str) -> tuple[Payment, PaymentSta
         payment.save(update_fields=["status", "reference", "instructions", "updated_at"])
         if not created:
             return payment, start
+        payment_started.send(sender=Payment, payment=payment, order=order)
         if start.status == PaymentStatus.PAID:
             Order.objects.filter(pk=order.pk).update(
                 status=OrderStatus.PAID, paid_at=timezone.now()

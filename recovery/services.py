@@ -18,7 +18,8 @@ from django.utils import timezone
 
 from cart.models import Cart, CartLine, CartStatus
 from recovery import latest_carts
-from recovery.models import LatestAbandonment
+from recovery.models import LatestAbandonment, RecoveryMessage
+from recovery.signals import cart_restored, carts_abandoned
 from shop.models import Market
 
 
@@ -37,10 +38,12 @@ def detect_abandoned_carts(*, now: datetime | None = None) -> DetectionResult:
     """
     now = now or timezone.now()
     if connection.vendor == "postgresql":
-        abandoned, customer_ids = _abandon_in_one_statement(now)
+        abandoned, customer_ids, cart_ids = _abandon_in_one_statement(now)
     else:
-        abandoned, customer_ids = _abandon_market_by_market(now)
+        abandoned, customer_ids, cart_ids = _abandon_market_by_market(now)
     latest_carts.refresh(customer_ids)
+    if cart_ids:
+        carts_abandoned.send(sender=Cart, cart_ids=cart_ids)
     expire_before = now - timedelta(days=settings.RECOVERY_EXPIRE_AFTER_DAYS)
     with transaction.atomic():
         # A guest's cart is abandoned after its last activity: that bound finds it in the
@@ -85,9 +88,10 @@ WITH idle AS MATERIALIZED ({_IDLE}), abandoned AS (
        AND c.status = %(active)s
        AND c.last_activity_at + make_interval(mins => idle.cutoff) < %(now)s
        AND EXISTS (SELECT 1 FROM cart_cartline AS l WHERE l.cart_id = c.id)
-    RETURNING c.customer_id
+    RETURNING c.id, c.customer_id
 )
-SELECT count(*), array_agg(DISTINCT customer_id) FILTER (WHERE customer_id IS NOT NULL)
+SELECT count(*), array_agg(DISTINCT customer_id) FILTER (WHERE customer_id IS NOT NULL),
+       array_agg(id)
   FROM abandoned
 """
 
@@ -96,23 +100,23 @@ def abandon_parameters(now: datetime) -> dict:
     return {"abandoned": CartStatus.ABANDONED, "active": CartStatus.ACTIVE, "now": now}
 
 
-def _abandon_in_one_statement(now: datetime) -> tuple[int, list[int]]:
+def _abandon_in_one_statement(now: datetime) -> tuple[int, list[int], list[int]]:
     """The run with nothing new (most runs of the every-minute job) stops after reading empty
     index ranges; the planner would otherwise prepare joins over every cart and line."""
     parameters = abandon_parameters(now)
     with connection.cursor() as cursor:
         cursor.execute(_ANY_IDLE, parameters)
         if not cursor.fetchone()[0]:
-            return 0, []
+            return 0, [], []
         cursor.execute(_ABANDON, parameters)
-        count, customer_ids = cursor.fetchone()
-    return count, customer_ids or []
+        count, customer_ids, cart_ids = cursor.fetchone()
+    return count, customer_ids or [], cart_ids or []
 
 
-def _abandon_market_by_market(now: datetime) -> tuple[int, list[int]]:
+def _abandon_market_by_market(now: datetime) -> tuple[int, list[int], list[int]]:
     """Other databases (SQLite for the demo): one UPDATE per market (markets are few)."""
     has_lines = Exists(CartLine.objects.filter(cart=OuterRef("pk")))
-    abandoned, customer_ids = 0, set()
+    abandoned, customer_ids, cart_ids = 0, set(), []
     for market_id, cutoff in Market.objects.values_list("pk", "abandonment_cutoff_minutes"):
         cutoff_delta = timedelta(minutes=cutoff)
         with transaction.atomic():
@@ -121,12 +125,13 @@ def _abandon_market_by_market(now: datetime) -> tuple[int, list[int]]:
                 last_activity_at__lt=now - cutoff_delta,
             ).filter(has_lines)  # fmt: skip
             customer_ids |= set(idle.exclude(customer=None).values_list("customer_id", flat=True))
+            cart_ids += list(idle.values_list("pk", flat=True))
             abandoned += idle.update(
                 status=CartStatus.ABANDONED,
                 abandoned_at=F("last_activity_at") + cutoff_delta,
                 was_abandoned=True,
             )
-    return abandoned, sorted(customer_ids)
+    return abandoned, sorted(customer_ids), cart_ids
 
 
 @transaction.atomic
@@ -144,3 +149,16 @@ def purge_anonymous_carts(*, now: datetime) -> int:
     CartLine.objects.filter(cart_id__in=ids).delete()
     deleted, _ = Cart.objects.filter(pk__in=ids).delete()
     return deleted
+
+
+def restore_cart_from_message(*, message_id: int, cart_token: str) -> Cart | None:
+    """A restore link was followed: count the message's click and tell the reports; the open
+    cart of the link, or None when it was ordered or is gone."""
+    RecoveryMessage.objects.filter(pk=message_id, clicked_at__isnull=True).update(
+        clicked_at=timezone.now()
+    )
+    cart = Cart.objects.filter(token=cart_token).first()
+    if cart is None or cart.status not in {CartStatus.ACTIVE, CartStatus.ABANDONED}:
+        return None
+    cart_restored.send(sender=Cart, cart=cart, message_id=message_id)
+    return cart

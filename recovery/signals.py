@@ -22,8 +22,13 @@ from checkout.services import order_expired, order_placed
 from recovery import latest_carts
 from recovery.models import MessageStatus, RecoveryMessage
 
-# Sent after commit when a shopper answered "why did you leave?" (first answer or a changed
-# one): sender=LeaveFeedback, feedback=<LeaveFeedback>.
+# What recovery tells the layers above (reports):
+# detection abandoned carts, sender=Cart, cart_ids=[...] (after its statements);
+carts_abandoned = Signal()
+# a restore link put a cart back into a browser, sender=Cart, cart=<Cart>, message_id=<id>;
+cart_restored = Signal()
+# the shopper answered "why did you leave?" (first answer or a changed one), sent after
+# commit: sender=LeaveFeedback, feedback=<LeaveFeedback>.
 leave_feedback_given = Signal()
 
 

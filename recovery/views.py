@@ -19,7 +19,6 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from cart.http import activity_for, current_cart
-from cart.models import Cart, CartStatus
 from cart.throttles import CART_WRITE_THROTTLES, CONTACT_THROTTLES, rate_limited
 from checkout.forms import ContactForm
 from recovery.capture import CaptureError, save_cart_by_email
@@ -28,6 +27,7 @@ from recovery.flows import unsubscribe_customer
 from recovery.forms import LeaveFeedbackForm
 from recovery.links import OPEN_SALT, RESTORE_SALT, UNSUBSCRIBE_SALT, read
 from recovery.models import Channel, LeaveReason, RecoveryMessage
+from recovery.services import restore_cart_from_message
 from shop.models import Customer
 
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
@@ -39,11 +39,8 @@ def restore(request: HttpRequest, token: str) -> HttpResponse:
     if data is None:
         messages.error(request, _("This link has expired or is not valid."))
         return redirect("shop:home")
-    RecoveryMessage.objects.filter(pk=data["m"], clicked_at__isnull=True).update(
-        clicked_at=timezone.now()
-    )
-    cart = Cart.objects.filter(token=data["c"]).first()
-    if cart is None or cart.status not in {CartStatus.ACTIVE, CartStatus.ABANDONED}:
+    cart = restore_cart_from_message(message_id=data["m"], cart_token=data["c"])
+    if cart is None:
         messages.info(request, _("This cart has already been ordered or is no longer available."))
         return redirect("shop:home")
     request.session[settings.CART_SESSION_KEY] = str(cart.token)

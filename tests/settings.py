@@ -46,3 +46,8 @@ CACHES = {"default": {**CACHES["default"], "LOCATION": CACHE_REDIS_URL}}  # noqa
 
 # The suite runs with DEBUG off but pays on the sandbox page; tests of a live shop turn it off.
 PAYMENT_SANDBOX = True
+
+# A second database alias for the reports' router (tests/test_reports_replica.py): a mirror of
+# the test database, read only by the tests that point the reports at it.
+DATABASES["replica"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}  # noqa: F405
+REPORTS_DATABASE = "default"

@@ -1,0 +1,126 @@
+"""Writing events: one INSERT per happening, nothing read.
+
+The receivers (``reports.receivers``) pass what the service had at hand: the cart (market,
+country, currency, language and device are its fields) or, where only the order or payment is
+at hand, the cart's id; then the INSERT copies the cart's fields in the same statement
+(``INSERT ... SELECT``), so the shopper's request still pays one statement. Amounts are kept in
+the cart's currency and in the base currency, converted with the rates the shop recorded
+(``shop.selectors.exchange_rates``, kept in the process: no query).
+
+``settings.REPORTS_EVENTS = False`` turns recording off (the benchmark compares both).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+from djmoney.contrib.exchange.models import get_default_backend_name
+
+from reports.models import Event
+from shop.selectors import exchange_rates
+
+_CHUNK = 5000
+
+
+def enabled() -> bool:
+    return getattr(settings, "REPORTS_EVENTS", True)
+
+
+def to_base(amount: Decimal | None, currency: str) -> Decimal | None:
+    """``amount`` of ``currency`` in the base currency, or None without a recorded rate."""
+    if amount is None:
+        return None
+    base, rates = exchange_rates()
+    if currency == base:
+        return Decimal(amount)
+    rate = rates.get(currency)
+    if not rate:
+        return None
+    return (Decimal(amount) / Decimal(rate)).quantize(Decimal("0.001"))
+
+
+def record(kind: str, *, cart, amount: Decimal | None = None, currency: str = "",
+           **fields) -> None:  # fmt: skip
+    """One event about ``cart`` (a ``Cart`` whose fields are loaded)."""
+    if not enabled():
+        return
+    currency = currency or cart.currency
+    Event.objects.create(
+        kind=kind, cart_id=cart.pk, market_id=cart.market_id, country=str(cart.country or ""),
+        currency=currency or "", language=cart.language or "", device=cart.device or "",
+        amount=amount, base_amount=to_base(amount, currency), **fields,
+    )  # fmt: skip
+
+
+_COLUMNS = (
+    "kind", "created_at", "payment_method", "failure_category", "cause", "detail", "amount",
+    "base_amount",
+)  # fmt: skip
+
+
+def record_for_cart_id(kind: str, *, cart_id: int, amount: Decimal | None = None,
+                       currency: str = "", **fields) -> None:  # fmt: skip
+    """One event about the cart with id ``cart_id``, its fields copied in the same statement."""
+    if not enabled() or cart_id is None:
+        return
+    values = {
+        "kind": kind, "created_at": timezone.now(), "payment_method": "", "failure_category": "",
+        "cause": "", "detail": "", "amount": amount,
+        "base_amount": to_base(amount, currency) if currency else None,
+    }  # fmt: skip
+    values.update(fields)
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(name) for name in _COLUMNS)
+    placeholders = ", ".join(["%s"] * len(_COLUMNS))
+    currency_sql = "%s" if currency else "c.currency"
+    params = [values[name] for name in _COLUMNS]
+    if currency:
+        params.append(currency)
+    params.append(cart_id)
+    sql = (
+        f"INSERT INTO {quote(Event._meta.db_table)} ({names}, cart_id, market_id, country, "
+        f"currency, language, device) SELECT {placeholders}, c.id, c.market_id, c.country, "
+        f"{currency_sql}, c.language, c.device FROM cart_cart AS c WHERE c.id = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def record_for_carts(kind: str, *, cart_ids: Iterable[int]) -> int:
+    """One event per cart (a batch job's carts: detection), with each cart's value (its lines
+    at the prices the shopper saw) in its currency and in the base currency."""
+    if not enabled():
+        return 0
+    ids = list(cart_ids)
+    # The recorded rates, read by the statement itself (a batch job's process may not have
+    # them in memory; the shopper's paths use that copy instead).
+    backend = get_default_backend_name()
+    rate_sql = (
+        "CASE WHEN c.currency = (SELECT b.base_currency FROM exchange_exchangebackend AS b "
+        "WHERE b.name = %s) THEN 1 ELSE (SELECT r.value FROM exchange_rate AS r "
+        "WHERE r.backend_id = %s AND r.currency = c.currency) END"
+    )
+    quote = connection.ops.quote_name
+    now = timezone.now()
+    written = 0
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        sql = (
+            f"INSERT INTO {quote(Event._meta.db_table)} (kind, created_at, payment_method, "
+            "failure_category, cause, detail, cart_id, market_id, country, currency, language, "
+            "device, amount, base_amount) "
+            "SELECT %s, %s, '', '', '', '', c.id, c.market_id, c.country, c.currency, "
+            f"c.language, c.device, c.value, ROUND(c.value / ({rate_sql}), 3) "
+            "FROM (SELECT c.id, c.market_id, c.country, c.currency, c.language, c.device, "
+            "(SELECT SUM(l.quantity * l.unit_price_seen) FROM cart_cartline AS l "
+            "WHERE l.cart_id = c.id) AS value "
+            f"FROM cart_cart AS c WHERE c.id IN ({', '.join(['%s'] * len(chunk))})) AS c"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [kind, now, backend, backend, *chunk])
+            written += cursor.rowcount
+    return written
