@@ -77,7 +77,7 @@ INSTALLED_APPS = [
     "cart",
     "checkout",
     "recovery",
-    "reports",  # the top layer: reads every app below, none imports it
+    "recovery.reports",  # reads every layer below; nothing imports it
 ]
 
 MIDDLEWARE = [
@@ -121,16 +121,16 @@ DATABASES = {
         conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
     )
 }
-# Reports read from a read replica when one is given (reports.routers).
+# Reports read from a read replica when one is given (recovery/reports/routers.py).
 if os.environ.get("DATABASE_REPLICA_URL"):
     DATABASES["replica"] = dj_database_url.parse(
         os.environ["DATABASE_REPLICA_URL"],
         conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
     )
-DATABASE_ROUTERS = ["reports.routers.ReportsRouter"]
+DATABASE_ROUTERS = ["recovery.reports.routers.ReportsRouter"]
 REPORTS_DATABASE = "replica" if "replica" in DATABASES else "default"
 # Reports: recording events (off only to measure what they cost), and the recipients per
-# variant an A/B test needs before a winner is named (empty: 1,471, see reports/stats.py).
+# variant an A/B test needs before a winner is named (empty: 1,471, see recovery/reports/stats.py).
 REPORTS_EVENTS = os.environ.get("REPORTS_EVENTS", "1") not in {"0", "false", "off", ""}
 REPORTS_AB_MIN_SAMPLE = int(os.environ.get("REPORTS_AB_MIN_SAMPLE") or 0)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -474,7 +474,7 @@ SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(14 * 24 * 60 *
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SHOP_CRON_JOBS += [
     # The reports' daily rollups: finished days, hourly (a missed run is caught up).
-    ("reports.rollups.roll_up_job", "default", "5 * * * *"),
+    ("recovery.reports.rollups.roll_up_job", "default", "5 * * * *"),
     ("shop.jobs.clear_expired_sessions", "default", "40 3 * * *"),
     ("cart.jobs.delete_expired_carts", "default", "50 3 * * *"),
 ]

@@ -1,6 +1,6 @@
 """A known world for the reports: every number the Reports page shows is written down here.
 
-Funnel, payments and causes are recorded as events (``reports.recording``, the receivers'
+Funnel, payments and causes are recorded as events (``recovery.reports.recording``, the receivers'
 own functions); recovery and the A/B test as flows, enrolments, messages and orders.
 
 Funnel (carts → checkout → contact → payment → orders):
@@ -36,8 +36,8 @@ from recovery.models import (
     MessageStatus,
     RecoveryMessage,
 )
-from reports.models import Cause, EventKind, FailureCategory
-from reports.recording import record
+from recovery.reports.models import Cause, EventKind, FailureCategory
+from recovery.reports.recording import record
 from tests import factories
 
 K = EventKind

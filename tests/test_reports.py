@@ -9,9 +9,9 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from reports import cube, recovery_selectors, selectors
-from reports.cube import ReportFilters
-from reports.rollups import roll_up
+from recovery.reports import cube, recovery_selectors, selectors
+from recovery.reports.cube import ReportFilters
+from recovery.reports.rollups import roll_up
 from tests import reports_world
 
 

@@ -14,8 +14,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from recovery.models import FlowStepVariant
-from reports.models import EventKind
-from reports.recording import record
+from recovery.reports.models import EventKind
+from recovery.reports.recording import record
 from tests import factories, reports_world
 
 URL = "/admin/reports/report/"

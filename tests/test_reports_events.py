@@ -24,10 +24,10 @@ from checkout.services import CheckoutError, TotalChanged, record_payment_status
 from checkout.views import payment_return_url
 from recovery.links import RESTORE_SALT
 from recovery.models import MessageStatus, RecoveryMessage
+from recovery.reports.models import Cause, Event, EventKind, FailureCategory
+from recovery.reports.payment_failures import categorise
 from recovery.services import detect_abandoned_carts
 from recovery.signals import leave_feedback_given
-from reports.models import Cause, Event, EventKind, FailureCategory
-from reports.payment_failures import categorise
 from tests import factories
 from tests.checkout_world import CheckoutWorld
 

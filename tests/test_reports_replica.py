@@ -13,12 +13,12 @@ from django.db import connections
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from reports import recovery_selectors, selectors
-from reports.cube import ReportFilters
-from reports.models import DailyRollup, Event, EventKind
-from reports.recording import record
-from reports.rollups import roll_up
-from reports.routers import ReportsRouter
+from recovery.reports import recovery_selectors, selectors
+from recovery.reports.cube import ReportFilters
+from recovery.reports.models import DailyRollup, Event, EventKind
+from recovery.reports.recording import record
+from recovery.reports.rollups import roll_up
+from recovery.reports.routers import ReportsRouter
 from tests import factories
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "replica"])

@@ -230,10 +230,10 @@ def report_page() -> dict:
     from django.test import Client
     from django.utils import timezone
 
-    from reports import recovery_selectors
-    from reports.cube import ReportFilters
-    from reports.rollups import roll_up
-    from reports.tables import build_tables
+    from recovery.reports import recovery_selectors
+    from recovery.reports.cube import ReportFilters
+    from recovery.reports.rollups import roll_up
+    from recovery.reports.tables import build_tables
 
     today = timezone.localdate()
     filters = ReportFilters(today - timezone.timedelta(days=29), today)
@@ -246,7 +246,7 @@ def report_page() -> dict:
     started = time.perf_counter()
     days = roll_up()
     rollup_seconds = time.perf_counter() - started
-    from reports.models import DailyRollup
+    from recovery.reports.models import DailyRollup
 
     rollup_rows = DailyRollup.objects.count()
     progress(f"rollup job: {days} days, {rollup_rows:,} rows in {rollup_seconds:.1f} s")

@@ -23,7 +23,7 @@ from django.db.models import Case, Count, F, Q, Sum, Value, When
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from reports.models import ROLLUP_DIMENSIONS, DailyRollup, Event, EventKind, RollupState
+from recovery.reports.models import ROLLUP_DIMENSIONS, DailyRollup, Event, EventKind, RollupState
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,7 @@ def rolled_up_to() -> dt.date:
 
 
 def report_db() -> str:
-    from reports.routers import reports_alias
+    from recovery.reports.routers import reports_alias
 
     return reports_alias()
 

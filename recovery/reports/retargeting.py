@@ -16,8 +16,8 @@ import io
 
 from django.db.models import Q
 
-from reports.cube import ReportFilters, report_db
-from reports.models import Event, EventKind
+from recovery.reports.cube import ReportFilters, report_db
+from recovery.reports.models import Event, EventKind
 from shop.models import Customer
 
 FORMATS = {

@@ -14,8 +14,8 @@ from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
-from reports import recovery_selectors, selectors
-from reports.cube import ReportFilters
+from recovery.reports import recovery_selectors, selectors
+from recovery.reports.cube import ReportFilters
 
 TEXT, INT, RATE, MONEY, INTERVAL = "text", "int", "rate", "money", "interval"
 

@@ -1,4 +1,4 @@
-"""The receivers that turn the lower apps' signals into events (``reports.recording``).
+"""The receivers that turn the lower apps' signals into events (``recovery.reports.recording``).
 
 Each writes one INSERT from what the signal carries; none reads. Receivers of ``order_placed``
 run after recovery's (this app is installed after it), so a cart recovery has turned back into
@@ -25,9 +25,9 @@ from checkout.services import (
     payment_started,
 )
 from recovery import signals as recovery_signals
-from reports.models import Cause, EventKind, FailureCategory
-from reports.payment_failures import categorise
-from reports.recording import record, record_for_cart_id, record_for_carts
+from recovery.reports.models import Cause, EventKind, FailureCategory
+from recovery.reports.payment_failures import categorise
+from recovery.reports.recording import record, record_for_cart_id, record_for_carts
 
 
 def on_cart_created(sender, cart, **kwargs) -> None:

@@ -1,7 +1,7 @@
 """The Reports page in the admin: one page (the "Reports" entry), its CSV downloads, the
 retargeting export and "end test, keep the winner". Views stay thin: the numbers come from
-``reports.tables`` / ``reports.selectors``, the writes from ``reports.services``. Staff need
-the permission "Can view reports" (``reports.view_reports``); the export of hashed contacts
+``recovery.reports.tables`` / ``.selectors``, the writes from ``.services``. Staff need the
+permission "Can view reports" (``reports.view_reports``); the export of hashed contacts
 also "Can view customer", ending a test "Can change variant"."""
 
 from __future__ import annotations
@@ -15,13 +15,13 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 
 from recovery.models import FlowStep
-from reports import charts, cube, recovery_selectors, selectors
-from reports.forms import ReportFilterForm, RetargetingForm
-from reports.models import Report
-from reports.retargeting import export_csv
-from reports.services import ReportActionError, end_ab_test
-from reports.stats import required_sample
-from reports.tables import ab_tables, as_csv, build_tables
+from recovery.reports import charts, cube, recovery_selectors, selectors
+from recovery.reports.forms import ReportFilterForm, RetargetingForm
+from recovery.reports.models import Report
+from recovery.reports.retargeting import export_csv
+from recovery.reports.services import ReportActionError, end_ab_test
+from recovery.reports.stats import required_sample
+from recovery.reports.tables import ab_tables, as_csv, build_tables
 
 VIEW_PERMISSION = "reports.view_reports"
 

@@ -3,9 +3,10 @@ from django.utils.translation import gettext_lazy as _
 
 
 class ReportsConfig(AppConfig):
-    name = "reports"
+    name = "recovery.reports"
+    label = "reports"  # the tables, migrations and permissions keep the app's first name
     verbose_name = _("Reports")
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from reports import receivers  # noqa: F401  (connects the signal receivers)
+        from recovery.reports import receivers  # noqa: F401  (connects the signal receivers)

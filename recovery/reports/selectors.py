@@ -1,5 +1,5 @@
 """Reads of the Reports page's event sections: the funnel, payment failures and why carts are
-lost, summed from the cube (``reports.cube``)."""
+lost, summed from the cube (``recovery.reports.cube``)."""
 
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
-from reports.cube import ReportFilters, event_counts, ratio
-from reports.models import EventKind
+from recovery.reports.cube import ReportFilters, event_counts, ratio
+from recovery.reports.models import EventKind
 
 # --- funnel -----------------------------------------------------------------------------------
 
@@ -98,7 +98,7 @@ def payment_failures(filters: ReportFilters, *, by: str) -> list[FailureRow]:
 
 
 def failure_categories(filters: ReportFilters) -> list[tuple[str, int]]:
-    from reports.models import FailureCategory
+    from recovery.reports.models import FailureCategory
 
     counts = event_counts(filters, kinds=[EventKind.PAYMENT_FAILED], by=["failure_category"])
     labels = dict(FailureCategory.choices)
@@ -123,7 +123,7 @@ class CauseRow:
 def lost_cart_causes(filters: ReportFilters) -> list[CauseRow]:
     """Recorded causes, carts per market and cause (payment failures by category, shoppers'
     answers by answer), ranked within each market."""
-    from reports.models import Cause, FailureCategory
+    from recovery.reports.models import Cause, FailureCategory
     from shop.selectors import markets_by_id
 
     counts = event_counts(filters, kinds=CAUSE_KINDS,

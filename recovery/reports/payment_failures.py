@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from reports.models import FailureCategory
+from recovery.reports.models import FailureCategory
 
 _CODE = re.compile(r"\(([A-Za-z0-9_.-]+)\)\s*$")
 # Codes and words that mean the provider, not the shopper's bank, failed.

@@ -17,10 +17,10 @@ from django.utils.translation import gettext as _
 
 from checkout.models import Order, OrderStatus
 from recovery.models import FlowEnrollment, FlowStepVariant, RecoveryMessage
-from reports.cube import ReportFilters, event_counts, ratio, report_db
-from reports.models import EventKind
-from reports.recording import to_base
-from reports.stats import TestResult, compare, required_sample, wilson_interval
+from recovery.reports.cube import ReportFilters, event_counts, ratio, report_db
+from recovery.reports.models import EventKind
+from recovery.reports.recording import to_base
+from recovery.reports.stats import TestResult, compare, required_sample, wilson_interval
 
 # --- recovery ---------------------------------------------------------------------------------
 

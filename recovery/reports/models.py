@@ -1,11 +1,11 @@
 """What happened to carts, as append-only rows, and their daily rollups.
 
-``Event`` is written once per happening by ``reports.recording`` (one INSERT, nothing read)
+``Event`` is written once per happening by ``recovery.reports.recording`` (one INSERT, nothing read)
 and never updated. It keeps the cart's id, not a foreign key: carts of guests are deleted after
 their retention, their events stay for the statistics (they hold no personal data: market,
 country, currency, language, device class, amounts). ``DailyRollup`` sums the events of a
 finished day per market × country × device × language × kind (× method, failure, cause), kept
-by the ``reports.rollups.roll_up`` cron job; the report reads rollups for the days before
+by the ``recovery.reports.rollups.roll_up`` cron job; the report reads rollups for the days before
 ``RollupState.rolled_up_to`` and the live events from then on.
 """
 
@@ -132,7 +132,7 @@ class RollupState(models.Model):
 
 
 class Report(Event):
-    """The admin's "Reports" entry (``reports.admin.ReportAdmin``): a proxy, no table."""
+    """The admin's "Reports" entry (``recovery.reports.admin.ReportAdmin``): a proxy, no table."""
 
     class Meta:
         proxy = True

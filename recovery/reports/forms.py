@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from cart.models import DeviceClass
-from reports.cube import ReportFilters
+from recovery.reports.cube import ReportFilters
 from shop.models import Market, MarketCountry
 
 DEFAULT_DAYS = 30

@@ -15,7 +15,7 @@ from django.db import connections, transaction
 from django.db.models import Min
 from django.utils import timezone
 
-from reports.models import ROLLUP_DIMENSIONS, DailyRollup, Event, EventKind, RollupState
+from recovery.reports.models import ROLLUP_DIMENSIONS, DailyRollup, Event, EventKind, RollupState
 
 # The job reads the events where they are written: a replica may lag behind the day's end.
 PRIMARY = "default"

@@ -1,6 +1,6 @@
 """Writing events: one INSERT per happening, nothing read.
 
-The receivers (``reports.receivers``) pass what the service had at hand: the cart (market,
+The receivers (``recovery.reports.receivers``) pass what the service had at hand: the cart (market,
 country, currency, language and device are its fields) or, where only the order or payment is
 at hand, the cart's id; then the INSERT copies the cart's fields in the same statement
 (``INSERT ... SELECT``), so the shopper's request still pays one statement. Amounts are kept in
@@ -20,7 +20,7 @@ from django.db import connection
 from django.utils import timezone
 from djmoney.contrib.exchange.models import get_default_backend_name
 
-from reports.models import Event
+from recovery.reports.models import Event
 from shop.selectors import exchange_rates
 
 _CHUNK = 5000
