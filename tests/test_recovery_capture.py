@@ -29,7 +29,7 @@ pytestmark = pytest.mark.django_db
 
 BASE = "https://shop.example"
 JSON = {"HTTP_ACCEPT": "application/json"}
-QUERIES_TO_SAVE = 21  # see test_saving_costs_a_fixed_number_of_queries
+QUERIES_TO_SAVE = 22  # see test_saving_costs_a_fixed_number_of_queries
 
 
 @pytest.fixture

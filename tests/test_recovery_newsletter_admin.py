@@ -225,7 +225,7 @@ def test_a_variant_named_a_is_refused(client, staff, campaign):
                            form_data(campaign, existing_texts(campaign), variants))  # fmt: skip
 
     assert response.status_code == 200
-    assert re.search(r"Name the variant B, C… \(variant A is the newsletter itself\)\.",
+    assert re.search(r"Label the variants B, C… \(variant A is the newsletter itself\)\.",
                      response.text)  # fmt: skip
     assert not CampaignVariant.objects.exists()
 

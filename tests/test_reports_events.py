@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from types import SimpleNamespace
 
 import pytest
 from django.conf import settings as django_settings
@@ -23,7 +22,7 @@ from checkout.models import PaymentStatus
 from checkout.services import CheckoutError, TotalChanged, record_payment_status, start_payment
 from checkout.views import payment_return_url
 from recovery.links import RESTORE_SALT
-from recovery.models import MessageStatus, RecoveryMessage
+from recovery.models import LeaveFeedback, MessageStatus, RecoveryMessage
 from recovery.reports.models import Cause, Event, EventKind, FailureCategory
 from recovery.reports.payment_failures import categorise
 from recovery.services import detect_abandoned_carts
@@ -194,14 +193,18 @@ def test_an_abandoned_cart_ordered_without_a_message_is_not_recorded_as_recovere
 
 
 def test_the_shoppers_own_answer_is_recorded_as_a_cause(world):
+    """The answer (``recovery.feedback`` sends the signal after commit; the full path through
+    the page is in test_recovery_feedback.py): an answer, then a changed one."""
     cart = world.checkout_cart("DE", (world.shirt_m, 1))
-    leave_feedback_given.send(sender=None, feedback=SimpleNamespace(reason="shipping_cost",
-                                                                    cart=cart))  # fmt: skip
-    leave_feedback_given.send(sender=None, feedback=SimpleNamespace(reason="just_looking",
-                                                                    cart_id=cart.pk))  # fmt: skip
-    assert [(e.cause, e.detail, e.cart_id) for e in events(K.FEEDBACK_GIVEN)] == [
-        (Cause.SHOPPER_ANSWER, "shipping_cost", cart.pk),
-        (Cause.SHOPPER_ANSWER, "just_looking", cart.pk),
+    for reason in ("shipping_cost", "just_looking"):
+        feedback, _ = LeaveFeedback.objects.update_or_create(
+            cart=cart, abandoned_at=dt.datetime(2026, 12, 1, tzinfo=dt.UTC),
+            defaults={"reason": reason, "language": "de"},
+        )  # fmt: skip
+        leave_feedback_given.send(sender=LeaveFeedback, feedback=feedback)
+    assert [(e.cause, e.detail, e.cart_id, e.country) for e in events(K.FEEDBACK_GIVEN)] == [
+        (Cause.SHOPPER_ANSWER, "shipping_cost", cart.pk, "DE"),
+        (Cause.SHOPPER_ANSWER, "just_looking", cart.pk, "DE"),
     ]
 
 

@@ -122,14 +122,10 @@ def on_cart_restored(sender, cart, **kwargs) -> None:
 
 
 def on_leave_feedback(sender, feedback, **kwargs) -> None:
-    """The shopper's own answer (the storefront's "why did you leave" form)."""
-    reason = str(getattr(feedback, "reason", "") or "")[:64]
-    cart = getattr(feedback, "cart", None)
-    if cart is not None:
-        record(EventKind.FEEDBACK_GIVEN, cart=cart, cause=Cause.SHOPPER_ANSWER, detail=reason)
-    elif getattr(feedback, "cart_id", None) is not None:
-        record_for_cart_id(EventKind.FEEDBACK_GIVEN, cart_id=feedback.cart_id,
-                           cause=Cause.SHOPPER_ANSWER, detail=reason)  # fmt: skip
+    """The shopper's own answer ("why did you leave?", ``recovery.feedback``): one INSERT that
+    copies the cart's market, country and device (the answer has only the cart's id at hand)."""
+    record_for_cart_id(EventKind.FEEDBACK_GIVEN, cart_id=feedback.cart_id,
+                       cause=Cause.SHOPPER_ANSWER, detail=feedback.reason[:64])  # fmt: skip
 
 
 _CONNECTIONS = (
@@ -146,11 +142,7 @@ _CONNECTIONS = (
     (order_placed, on_order_placed),
     (recovery_signals.carts_abandoned, on_carts_abandoned),
     (recovery_signals.cart_restored, on_cart_restored),
+    (recovery_signals.leave_feedback_given, on_leave_feedback),
 )
 for _signal, _receiver in _CONNECTIONS:
     _signal.connect(_receiver, dispatch_uid=f"reports_{_receiver.__name__}")
-
-# Sent by the storefront's feedback form; looked up by name so this works with or without it.
-_feedback = getattr(recovery_signals, "leave_feedback_given", None)
-if _feedback is not None:
-    _feedback.connect(on_leave_feedback, dispatch_uid="reports_on_leave_feedback")

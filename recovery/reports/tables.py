@@ -137,11 +137,13 @@ def build_tables(filters: ReportFilters) -> dict[str, Table]:
 def ab_tables(tests) -> list[tuple[object, Table]]:
     """One table per A/B test, slug ``ab_<n>``."""
     result = []
+    # xgettext:no-python-format
+    interval = _("95 % interval")
     for index, test in enumerate(tests, start=1):
         table = Table(f"ab_{index}", test.title, [
             Column(_("Variant"), TEXT), Column(_("Recipients")), Column(_("Opens")),
             Column(_("Clicks")), Column(_("Orders")), Column(_("Revenue"), MONEY),
-            Column(_("Conversion"), RATE), Column(_("95 % interval"), INTERVAL),
+            Column(_("Conversion"), RATE), Column(interval, INTERVAL),
         ])  # fmt: skip
         table.rows = [[r.label, r.recipients, r.opens, r.clicks, r.orders, r.revenue,
                        r.conversion, r.interval] for r in test.variants]  # fmt: skip
