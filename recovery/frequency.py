@@ -3,6 +3,8 @@
 a message leaves (``recovery.sending``), so a message over the cap is recorded as skipped
 (``SkipReason.CAPPED``), never sent. Two senders working on the same customer at the same
 instant may each see the count before the other's message: the cap can be passed by one then.
+A message the shopper asked for (their cart saved by e-mail, ``RecoveryMessage.requested``) is
+neither capped nor counted: it is an answer, not a reminder.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ def recent_counts(customer_ids: Iterable[int], now: datetime) -> Counter:
     """Messages each customer was sent within the window. One query."""
     rows = (RecoveryMessage.objects
             .filter(customer_id__in=set(customer_ids), status__in=COUNTED,
-                    sent_at__gte=window_start(now))
+                    sent_at__gte=window_start(now), requested=False)
             .values_list("customer_id").annotate(n=Count("pk")).order_by())  # fmt: skip
     return Counter(dict(rows))
 

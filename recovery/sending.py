@@ -310,7 +310,7 @@ def send_messages(message_ids: list[int], *, job_id: str | None = None,
             message.cart.region)  # fmt: skip
         if morning is not None:  # quiet hours: not skipped, it waits (not counted in the cap)
             later[morning].append(message.pk)
-        elif not reason and not cap.allows(message.customer_id):
+        elif not reason and not message.requested and not cap.allows(message.customer_id):
             reason = SkipReason.CAPPED
         if reason:
             skipped[reason].append(message.pk)

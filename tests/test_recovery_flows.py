@@ -46,6 +46,7 @@ from recovery.models import (
 )
 from recovery.outbox import requeue_stale_messages
 from recovery.quiet_hours import next_allowed, zone_for
+from recovery.sending import send_messages
 from recovery.variants import in_holdout
 from shop import consent
 from shop.models import Customer
@@ -405,6 +406,34 @@ def test_the_cap_counts_newsletters_and_staff_s_messages_and_records_the_skip(wo
             flow_step__isnull=False)] == [(1, "sent", ""), (2, "skipped", "capped"),
                                           (3, "skipped", "capped")]  # fmt: skip
     assert Voucher.objects.count() == 0, "a skipped step makes no voucher"
+
+
+def test_a_message_the_shopper_asked_for_is_neither_capped_nor_counted(world, mail_queue):
+    """Saving the cart by e-mail (exit intent) answers the shopper: it leaves even at the cap,
+    and it does not use up one of the reminders the cap allows."""
+    flow_of(world.eu)
+    customer = shopper()
+    cart = cart_of(world, customer)
+    for n in range(3):  # the cap (3 in 7 days) is reached by this week's messages
+        RecoveryMessage.objects.create(
+            key=f"earlier:{n}", customer=customer, cart=cart, channel="email", language="en",
+            body="Hi", status=MessageStatus.SENT, sent_at=T0 - n * HOUR,
+        )  # fmt: skip
+    asked = RecoveryMessage.objects.create(
+        key="saved-cart:asked", customer=customer, cart=cart, channel="email", language="en",
+        subject="Your cart", body="Here it is: {restore_link}", requested=True,
+    )  # fmt: skip
+    with time_machine.travel(T0 + HOUR, tick=False):
+        send_messages([asked.pk])
+    asked.refresh_from_db()
+    assert asked.status == MessageStatus.SENT
+
+    # One of the three leaves the window: two reminders this week, plus the requested mail,
+    # would be three (capped) if the requested mail counted.
+    RecoveryMessage.objects.filter(key="earlier:0").update(sent_at=T0 - 8 * 24 * HOUR)
+    at(T0 + 2 * HOUR, mail_queue)
+    assert [(m.flow_step.position, m.status) for m in rows(cart=cart, flow_step__isnull=False)
+            ] == [(1, "sent")], "the requested mail did not count against the flow's first step"
 
 
 def test_a_later_step_never_repeats_an_incentive_given_for_the_cart(world, mail_queue):
