@@ -182,7 +182,7 @@ def test_mails_of_a_demo_on_another_port_link_back_to_that_port(
     other.goto(unsubscribe)
     expect(other).to_have_url(unsubscribe)
     with other.expect_navigation():
-        other.locator("article.confirmation form button[type=submit]").click()
+        other.locator("article.confirmation form button[value=all]").click()
     expect(other.locator("article.confirmation h1")).to_be_visible()
     expect(other.locator("article.confirmation form")).to_have_count(0)  # done
     fresh.close()
