@@ -92,35 +92,37 @@ def record_for_cart_id(kind: str, *, cart_id: int, amount: Decimal | None = None
 
 def record_for_carts(kind: str, *, cart_ids: Iterable[int]) -> int:
     """One event per cart (a batch job's carts: detection), with each cart's value (its lines
-    at the prices the shopper saw) in its currency and in the base currency."""
+    at the prices the shopper saw) in its currency and in the base currency. One statement per
+    chunk of carts: the carts, their lines summed by one grouped join (not a sum per cart) and
+    the recorded rates joined once (a batch job's process may not have them in memory; the
+    shopper's paths use that copy instead)."""
     if not enabled():
         return 0
     ids = list(cart_ids)
-    # The recorded rates, read by the statement itself (a batch job's process may not have
-    # them in memory; the shopper's paths use that copy instead).
     backend = get_default_backend_name()
-    rate_sql = (
-        "CASE WHEN c.currency = (SELECT b.base_currency FROM exchange_exchangebackend AS b "
-        "WHERE b.name = %s) THEN 1 ELSE (SELECT r.value FROM exchange_rate AS r "
-        "WHERE r.backend_id = %s AND r.currency = c.currency) END"
-    )
     quote = connection.ops.quote_name
     now = timezone.now()
     written = 0
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]
         sql = (
+            "WITH picked AS (SELECT c.id, c.market_id, c.country, c.currency, c.language, "
+            f"c.device FROM cart_cart AS c WHERE c.id IN ({', '.join(['%s'] * len(chunk))})), "
+            "totals AS (SELECT l.cart_id, SUM(l.quantity * l.unit_price_seen) AS value "
+            "FROM cart_cartline AS l JOIN picked AS p ON p.id = l.cart_id GROUP BY l.cart_id), "
+            "rates AS (SELECT r.currency, r.value FROM exchange_rate AS r "
+            "WHERE r.backend_id = %s), "
+            "base AS (SELECT b.base_currency FROM exchange_exchangebackend AS b WHERE b.name = %s) "
             f"INSERT INTO {quote(Event._meta.db_table)} (kind, created_at, payment_method, "
             "failure_category, cause, detail, cart_id, market_id, country, currency, language, "
             "device, amount, base_amount) "
             "SELECT %s, %s, '', '', '', '', c.id, c.market_id, c.country, c.currency, "
-            f"c.language, c.device, c.value, ROUND(c.value / ({rate_sql}), 3) "
-            "FROM (SELECT c.id, c.market_id, c.country, c.currency, c.language, c.device, "
-            "(SELECT SUM(l.quantity * l.unit_price_seen) FROM cart_cartline AS l "
-            "WHERE l.cart_id = c.id) AS value "
-            f"FROM cart_cart AS c WHERE c.id IN ({', '.join(['%s'] * len(chunk))})) AS c"
+            "c.language, c.device, t.value, ROUND(t.value / (CASE WHEN c.currency = "
+            "(SELECT base_currency FROM base) THEN 1 ELSE r.value END), 3) "
+            "FROM picked AS c LEFT JOIN totals AS t ON t.cart_id = c.id "
+            "LEFT JOIN rates AS r ON r.currency = c.currency"
         )
         with connection.cursor() as cursor:
-            cursor.execute(sql, [kind, now, backend, backend, *chunk])
+            cursor.execute(sql, [*chunk, backend, backend, kind, now])
             written += cursor.rowcount
     return written
