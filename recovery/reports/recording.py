@@ -92,10 +92,10 @@ def record_for_cart_id(kind: str, *, cart_id: int, amount: Decimal | None = None
 
 def record_for_carts(kind: str, *, cart_ids: Iterable[int]) -> int:
     """One event per cart (a batch job's carts: detection), with each cart's value (its lines
-    at the prices the shopper saw) in its currency and in the base currency. One statement per
-    chunk of carts: the carts, their lines summed by one grouped join (not a sum per cart) and
-    the recorded rates joined once (a batch job's process may not have them in memory; the
-    shopper's paths use that copy instead)."""
+    at the prices the shopper saw) in its currency and in the base currency. One statement (on
+    SQLite one per chunk of carts): the carts, their lines summed by one grouped join (not a sum
+    per cart) and the recorded rates joined once (a batch job's process may not have them in
+    memory; the shopper's paths use that copy instead)."""
     if not enabled():
         return 0
     ids = list(cart_ids)
@@ -103,11 +103,18 @@ def record_for_carts(kind: str, *, cart_ids: Iterable[int]) -> int:
     quote = connection.ops.quote_name
     now = timezone.now()
     written = 0
-    for start in range(0, len(ids), _CHUNK):
-        chunk = ids[start : start + _CHUNK]
+    # PostgreSQL takes every id as one array parameter: one statement, planned once. SQLite has
+    # no arrays, so it gets chunks of placeholders.
+    on_postgresql = connection.vendor == "postgresql"
+    chunks = [ids] if on_postgresql else [ids[i : i + _CHUNK] for i in range(0, len(ids), _CHUNK)]
+    for chunk in chunks:
+        if not chunk:
+            continue
+        where, params = (("c.id = ANY(%s)", [chunk]) if on_postgresql
+                         else (f"c.id IN ({', '.join(['%s'] * len(chunk))})", chunk))  # fmt: skip
         sql = (
             "WITH picked AS (SELECT c.id, c.market_id, c.country, c.currency, c.language, "
-            f"c.device FROM cart_cart AS c WHERE c.id IN ({', '.join(['%s'] * len(chunk))})), "
+            f"c.device FROM cart_cart AS c WHERE {where}), "
             "totals AS (SELECT l.cart_id, SUM(l.quantity * l.unit_price_seen) AS value "
             "FROM cart_cartline AS l JOIN picked AS p ON p.id = l.cart_id GROUP BY l.cart_id), "
             "rates AS (SELECT r.currency, r.value FROM exchange_rate AS r "
@@ -123,6 +130,6 @@ def record_for_carts(kind: str, *, cart_ids: Iterable[int]) -> int:
             "LEFT JOIN rates AS r ON r.currency = c.currency"
         )
         with connection.cursor() as cursor:
-            cursor.execute(sql, [*chunk, backend, backend, kind, now])
+            cursor.execute(sql, [*params, backend, backend, kind, now])
             written += cursor.rowcount
     return written
