@@ -53,18 +53,11 @@ from recovery.quiet_hours import wait_until
 from recovery.rendering import Renderer
 from shop.consent import skip_reason_for
 from shop.locale import language_tag
-from shop.models import Customer, Market
 
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 200
 CLOSED = {CartStatus.CONVERTED, CartStatus.RECOVERED, CartStatus.MERGED}
-
-
-def consent_allows(customer: Customer, market: Market | None, channel: str) -> bool:
-    """Whether marketing to ``customer`` on ``channel`` is allowed: the shop's one consent rule
-    (``shop/consent.py``, per channel), asked in one place."""
-    return not skip_reason_for(customer, channel, market)
 
 
 def skip_reason(message: RecoveryMessage, ordered_since: bool) -> str:
@@ -510,4 +503,4 @@ def requeue_stale_messages(older_than_minutes: int | None = None) -> int:
     return enqueue_batches(ids)
 
 
-__all__ = ["BATCH_SIZE", "consent_allows", "requeue_stale_messages", "send_messages"]
+__all__ = ["BATCH_SIZE", "requeue_stale_messages", "send_messages"]
